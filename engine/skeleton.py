@@ -1,0 +1,274 @@
+"""The canonical skeleton and every adapter onto it: the one place that knows joint names.
+
+All motion in Choreolingo is expressed on this skeleton: 21 joints, Y up, metres, the character facing +Z in
+its rest pose (so its left side is +X). Adapters map other skeletons onto it:
+
+* named skeletons (Bandai Namco BVH, CMU, Mixamo, Blender-style ``.L``/``.R`` names) by joint-name aliases;
+* an explicit bone map given by the user for anything else;
+* Pettee-style marker clouds, where each joint is the average of a group of named markers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import SkeletonMappingError
+
+# Joint order is part of the feature layout: changing it changes what every model input means.
+JOINTS: tuple[str, ...] = (
+    "Hips",
+    "Spine",
+    "Chest",
+    "Neck",
+    "Head",
+    "LeftShoulder",
+    "LeftUpperArm",
+    "LeftLowerArm",
+    "LeftHand",
+    "RightShoulder",
+    "RightUpperArm",
+    "RightLowerArm",
+    "RightHand",
+    "LeftUpperLeg",
+    "LeftLowerLeg",
+    "LeftFoot",
+    "LeftToes",
+    "RightUpperLeg",
+    "RightLowerLeg",
+    "RightFoot",
+    "RightToes",
+)
+JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINTS)}
+
+PARENTS: tuple[int, ...] = (
+    -1,  # Hips
+    0,  # Spine
+    1,  # Chest
+    2,  # Neck
+    3,  # Head
+    2,  # LeftShoulder
+    5,  # LeftUpperArm
+    6,  # LeftLowerArm
+    7,  # LeftHand
+    2,  # RightShoulder
+    9,  # RightUpperArm
+    10,  # RightLowerArm
+    11,  # RightHand
+    0,  # LeftUpperLeg
+    13,  # LeftLowerLeg
+    14,  # LeftFoot
+    15,  # LeftToes
+    0,  # RightUpperLeg
+    17,  # RightLowerLeg
+    18,  # RightFoot
+    19,  # RightToes
+)
+
+ROOT = JOINT_INDEX["Hips"]
+FEET = (JOINT_INDEX["LeftFoot"], JOINT_INDEX["LeftToes"], JOINT_INDEX["RightFoot"], JOINT_INDEX["RightToes"])
+
+# Rest pose (T-pose) offsets from the parent, metres; the root's entry is its height above the ground.
+# Proportions of an adult of about 1.75 m; only directions and rough lengths matter to users of this table
+# (new armatures, BVH export of generated motion), real clips keep their own bone lengths.
+REST_OFFSETS = np.array(
+    [
+        (0.0, 0.95, 0.0),  # Hips
+        (0.0, 0.10, 0.0),  # Spine
+        (0.0, 0.15, 0.0),  # Chest
+        (0.0, 0.22, 0.0),  # Neck
+        (0.0, 0.10, 0.0),  # Head
+        (0.03, 0.18, 0.0),  # LeftShoulder
+        (0.13, 0.0, 0.0),  # LeftUpperArm
+        (0.27, 0.0, 0.0),  # LeftLowerArm
+        (0.25, 0.0, 0.0),  # LeftHand
+        (-0.03, 0.18, 0.0),  # RightShoulder
+        (-0.13, 0.0, 0.0),  # RightUpperArm
+        (-0.27, 0.0, 0.0),  # RightLowerArm
+        (-0.25, 0.0, 0.0),  # RightHand
+        (0.09, -0.06, 0.0),  # LeftUpperLeg
+        (0.0, -0.42, 0.0),  # LeftLowerLeg
+        (0.0, -0.41, 0.0),  # LeftFoot
+        (0.0, -0.06, 0.13),  # LeftToes
+        (-0.09, -0.06, 0.0),  # RightUpperLeg
+        (0.0, -0.42, 0.0),  # RightLowerLeg
+        (0.0, -0.41, 0.0),  # RightFoot
+        (0.0, -0.06, 0.13),  # RightToes
+    ],
+    dtype=np.float64,
+)
+
+# Leaf joints have no child to aim at; these are the ends of their bones in the rest pose (offsets).
+LEAF_TAILS: dict[str, tuple[float, float, float]] = {
+    "Head": (0.0, 0.18, 0.0),
+    "LeftHand": (0.08, 0.0, 0.0),
+    "RightHand": (-0.08, 0.0, 0.0),
+    "LeftToes": (0.0, 0.0, 0.06),
+    "RightToes": (0.0, 0.0, 0.06),
+}
+
+
+def _mirror_name(name: str) -> str:
+    if name.startswith("Left"):
+        return "Right" + name[4:]
+    if name.startswith("Right"):
+        return "Left" + name[5:]
+    return name
+
+
+# For each joint, the joint that takes its place in a mirror image (itself for the centre line).
+MIRROR: tuple[int, ...] = tuple(JOINT_INDEX[_mirror_name(n)] for n in JOINTS)
+LEFT_RIGHT_PAIRS: tuple[tuple[int, int], ...] = tuple((i, m) for i, m in enumerate(MIRROR) if i < m)
+
+
+def rest_positions(offsets: np.ndarray = REST_OFFSETS) -> np.ndarray:
+    """World positions (joints x 3) of the rest pose given per-joint offsets from the parent."""
+    positions = np.zeros((len(JOINTS), 3))
+    for j, parent in enumerate(PARENTS):
+        positions[j] = offsets[j] if parent < 0 else positions[parent] + offsets[j]
+    return positions
+
+
+def children(joint: int) -> list[int]:
+    return [j for j, parent in enumerate(PARENTS) if parent == joint]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Named skeletons: aliases after normalisation (lower case, namespace such as "mixamorig:" removed,
+# separators removed). Centre joints list aliases in order of preference; limb joints list base names that
+# are combined with a side marker ("left"/"l" before or after the base).
+# ---------------------------------------------------------------------------------------------------------
+_CENTRE_ALIASES: dict[str, tuple[str, ...]] = {
+    "Hips": ("hips", "pelvis", "hip"),
+    # CMU: LowerBack, Spine, Spine1; Mixamo: Spine, Spine1, Spine2; Bandai: Spine, Chest.
+    "Spine": ("spine", "lowerback", "abdomen", "spine01"),
+    "Chest": ("chest", "spine2", "spine1", "upperchest", "thorax", "spine02"),
+    "Neck": ("neck", "neck01", "neck1"),
+    "Head": ("head",),
+}
+_LIMB_ALIASES: dict[str, tuple[str, ...]] = {
+    "Shoulder": ("shoulder", "clavicle", "collar"),
+    "UpperArm": ("upperarm", "arm", "uparm"),
+    "LowerArm": ("lowerarm", "forearm", "elbow"),
+    "Hand": ("hand", "wrist"),
+    "UpperLeg": ("upperleg", "upleg", "thigh"),
+    "LowerLeg": ("lowerleg", "leg", "shin", "calf", "knee"),
+    "Foot": ("foot", "ankle"),
+    "Toes": ("toes", "toebase", "toe"),
+}
+
+
+def normalize_joint_name(name: str) -> str:
+    """'mixamorig:LeftForeArm' -> 'leftforearm', 'UpperArm_L' -> 'upperarml', 'forearm.L' -> 'forearml'."""
+    base = re.split(r"[:|]", name)[-1]
+    return re.sub(r"[\s_.\-]", "", base).lower()
+
+
+def _aliases(joint: str) -> list[str]:
+    if joint in _CENTRE_ALIASES:
+        return list(_CENTRE_ALIASES[joint])
+    side, part = ("left", joint[4:]) if joint.startswith("Left") else ("right", joint[5:])
+    s = side[0]
+    out = []
+    for base in _LIMB_ALIASES[part]:
+        out += [f"{side}{base}", f"{base}{s}", f"{base}{side}", f"{s}{base}"]
+    return out
+
+
+def resolve_joint_map(
+    source_joints: list[str], bone_map: dict[str, str] | None = None, source: str = ""
+) -> dict[str, str]:
+    """Map each canonical joint to a joint of ``source_joints``.
+
+    ``bone_map`` (canonical name -> source name, or source name -> canonical name) overrides the aliases.
+    Raises ``SkeletonMappingError`` naming every canonical joint that could not be placed.
+    """
+    by_normal: dict[str, str] = {}
+    for name in source_joints:
+        by_normal.setdefault(normalize_joint_name(name), name)
+    explicit: dict[str, str] = {}
+    for key, value in (bone_map or {}).items():
+        if key in JOINT_INDEX:
+            explicit[key] = value
+        elif value in JOINT_INDEX:
+            explicit[value] = key
+        else:
+            raise SkeletonMappingError([f"{key}->{value} (neither side is a canonical joint)"], source)
+    resolved: dict[str, str] = {}
+    missing: list[str] = []
+    for joint in JOINTS:
+        if joint in explicit:
+            if explicit[joint] not in source_joints:
+                missing.append(f"{joint} (bone map names '{explicit[joint]}', not in the file)")
+                continue
+            resolved[joint] = explicit[joint]
+            continue
+        hit = next((by_normal[a] for a in _aliases(joint) if a in by_normal), None)
+        if hit is None:
+            missing.append(joint)
+        else:
+            resolved[joint] = hit
+    taken = list(resolved.values())
+    clashes = sorted({n for n in taken if taken.count(n) > 1})
+    if clashes:
+        missing += [f"{j} (shares '{resolved[j]}')" for j in JOINTS if resolved.get(j) in clashes]
+    if missing:
+        raise SkeletonMappingError(missing, source, available=list(source_joints))
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pettee-style marker clouds (Vicon 55-marker set as in Pettee et al.'s dance data): joints are averages of
+# marker groups. ``PETTEE_MARKERS`` is the seed's array order.
+# ---------------------------------------------------------------------------------------------------------
+PETTEE_MARKERS: tuple[str, ...] = (
+    "ARIEL", "C7", "CLAV", "LANK", "LBHD", "LBSH", "LBWT", "LELB", "LFHD", "LFRM", "LFSH", "LFWT", "LHEL",
+    "LIEL", "LIHAND", "LIWR", "LKNE", "LKNI", "LMT1", "LMT5", "LOHAND", "LOWR", "LSHN", "LTHI", "LTOE",
+    "LUPA", "LabelingHips", "MBWT", "MFWT", "RANK", "RBHD", "RBSH", "RBWT", "RELB", "RFHD", "RFRM", "RFSH",
+    "RFWT", "RHEL", "RIEL", "RIHAND", "RIWR", "RKNE", "RKNI", "RMT1", "RMT5", "ROHAND", "ROWR", "RSHN",
+    "RTHI", "RTOE", "RUPA", "STRN", "SolvingHips", "T10",
+)  # fmt: skip
+
+_MARKER_GROUPS_LEFT: dict[str, tuple[str, ...]] = {
+    "Shoulder": ("CLAV", "C7", "LFSH", "LBSH"),
+    "UpperArm": ("LFSH", "LBSH"),
+    "LowerArm": ("LELB", "LIEL"),
+    "Hand": ("LIWR", "LOWR"),
+    "UpperLeg": ("LFWT", "LBWT"),
+    "LowerLeg": ("LKNE", "LKNI"),
+    "Foot": ("LANK", "LHEL"),
+    "Toes": ("LTOE", "LMT1", "LMT5"),
+}
+
+
+def _right_marker(marker: str) -> str:
+    return "R" + marker[1:] if marker.startswith("L") and marker != "LabelingHips" else marker
+
+
+MARKER_GROUPS: dict[str, tuple[str, ...]] = {
+    "Hips": ("LFWT", "RFWT", "LBWT", "RBWT"),
+    "Spine": ("LFWT", "RFWT", "LBWT", "RBWT", "STRN", "T10"),
+    "Chest": ("STRN", "T10"),
+    "Neck": ("C7", "CLAV"),
+    "Head": ("LFHD", "RFHD", "LBHD", "RBHD"),
+    **{f"Left{part}": group for part, group in _MARKER_GROUPS_LEFT.items()},
+    **{f"Right{part}": tuple(_right_marker(m) for m in group) for part, group in _MARKER_GROUPS_LEFT.items()},
+}
+
+
+def marker_weights(marker_names: list[str], source: str = "") -> np.ndarray:
+    """Matrix (joints x markers) that turns a marker cloud into canonical joints by group averages."""
+    index = {normalize_joint_name(m): i for i, m in enumerate(marker_names)}
+    weights = np.zeros((len(JOINTS), len(marker_names)))
+    missing = []
+    for j, joint in enumerate(JOINTS):
+        group = [index.get(normalize_joint_name(m)) for m in MARKER_GROUPS[joint]]
+        if any(g is None for g in group):
+            absent = [m for m, g in zip(MARKER_GROUPS[joint], group) if g is None]
+            missing.append(f"{joint} (needs markers {', '.join(absent)})")
+            continue
+        weights[j, group] = 1.0 / len(group)
+    if missing:
+        raise SkeletonMappingError(missing, source, available=list(marker_names))
+    return weights

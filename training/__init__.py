@@ -1,0 +1,1 @@
+"""Training: PyTorch models of the motion-language space, trained on canonical motion from ``engine``."""

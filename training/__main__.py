@@ -1,0 +1,24 @@
+"""``python -m training COMMAND ...``: one command per stage, each a thin layer over importable functions."""
+
+import sys
+from importlib import import_module
+
+# command -> (module with a ``main(argv)``, one-line help)
+COMMANDS = {
+    "report": ("training.report", "summarise the data (clips, frames, windows, labels) and draw previews"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: python -m training COMMAND [options]\n\ncommands:")
+        for name, (_, text) in COMMANDS.items():
+            print(f"  {name:<12} {text}")
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    module, _ = COMMANDS[argv[0]]
+    return import_module(module).main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
