@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from .errors import SkeletonMappingError
+from .errors import MotionFormatError, SkeletonMappingError
 
 # Joint order is part of the feature layout: changing it changes what every model input means.
 JOINTS: tuple[str, ...] = (
@@ -134,6 +134,65 @@ def children(joint: int) -> list[int]:
     return [j for j, parent in enumerate(PARENTS) if parent == joint]
 
 
+# Body height from bone lengths, which do not depend on the pose: the spine chain (hips to head) plus one leg
+# (hip to ankle), times the ratio of standing height (toes to top of head) to that sum in the rest pose.
+_SPINE_CHAIN = [JOINT_INDEX[n] for n in ("Hips", "Spine", "Chest", "Neck", "Head")]
+_LEG_CHAINS = [[JOINT_INDEX[f"{side}{n}"] for n in ("UpperLeg", "LowerLeg", "Foot")] for side in ("Left", "Right")]
+
+
+def _chain_length(positions: np.ndarray) -> np.ndarray:
+    def length(chain: list[int]) -> np.ndarray:
+        return np.linalg.norm(np.diff(positions[..., chain, :], axis=-2), axis=-1).sum(axis=-1)
+
+    return length(_SPINE_CHAIN) + 0.5 * (length(_LEG_CHAINS[0]) + length(_LEG_CHAINS[1]))
+
+
+_REST = rest_positions()
+_REST_HEIGHT = _REST[JOINT_INDEX["Head"], 1] + LEAF_TAILS["Head"][1] - _REST[:, 1].min()
+_HEIGHT_PER_CHAIN = float(_REST_HEIGHT / _chain_length(_REST))
+
+
+def body_height(positions: np.ndarray) -> float:
+    """Standing height (toes to top of head) of the body in canonical ``positions`` (frames x joints x 3),
+    in the positions' own units, estimated from bone lengths so that any pose works."""
+    return float(np.median(_chain_length(np.asarray(positions, dtype=np.float64)))) * _HEIGHT_PER_CHAIN
+
+
+# Units a motion file may use, with their size in metres; a body of plausible height picks one.
+LENGTH_UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254}
+PLAUSIBLE_HEIGHT_M = (1.0, 2.4)
+NORMALIZED_HEIGHT_M = 1.70
+# Coordinates this large (in any unit) are corrupt data, and would overflow float32 positions.
+MAX_COORDINATE = 1e9
+
+
+def detect_units(height: float) -> tuple[str, float, str]:
+    """(units, metres per file unit, note for people) for a body ``height`` measured in file units.
+
+    The first unit that gives a plausible adult or child height wins; otherwise the body is scaled to
+    ``NORMALIZED_HEIGHT_M`` and the note says so.
+    """
+    if not (np.isfinite(height) and height > 0):
+        return "normalized", 1.0, "body height is zero: positions kept as they are"
+    low, high = PLAUSIBLE_HEIGHT_M
+    for unit, metres in LENGTH_UNITS.items():
+        if low <= height * metres <= high:
+            return unit, metres, f"{unit}, detected from body height ({height * metres:.2f} m)"
+    scale = NORMALIZED_HEIGHT_M / height
+    return "normalized", scale, f"unknown units, normalized by body height to {NORMALIZED_HEIGHT_M:.2f} m"
+
+
+def resolve_units(height: float, units: str | float | None, source: str = "") -> tuple[str, float, str]:
+    """Like ``detect_units`` when ``units`` is None; else the caller's unit name or metres per file unit."""
+    if units is None:
+        return detect_units(height)
+    if isinstance(units, str) and units in LENGTH_UNITS:
+        return units, LENGTH_UNITS[units], f"{units}, given by the caller"
+    if isinstance(units, (int, float)) and not isinstance(units, bool) and np.isfinite(units) and units > 0:
+        return "scaled", float(units), f"scaled by {float(units)} m per file unit, given by the caller"
+    raise MotionFormatError(f"unknown units {units!r}: use one of {', '.join(LENGTH_UNITS)} or metres per unit", source)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Named skeletons: aliases after normalisation (lower case, namespace such as "mixamorig:" removed,
 # separators removed). Centre joints list aliases in order of preference; limb joints list base names that
@@ -144,7 +203,8 @@ _CENTRE_ALIASES: dict[str, tuple[str, ...]] = {
     # CMU: LowerBack, Spine, Spine1; Mixamo: Spine, Spine1, Spine2; Bandai: Spine, Chest.
     "Spine": ("spine", "lowerback", "abdomen", "spine01"),
     "Chest": ("chest", "spine2", "spine1", "upperchest", "thorax", "spine02"),
-    "Neck": ("neck", "neck01", "neck1"),
+    # CMU's "Neck" sits at the top of the thorax with zero offset; its "Neck1" is the real neck joint.
+    "Neck": ("neck1", "neck", "neck01"),
     "Head": ("head",),
 }
 _LIMB_ALIASES: dict[str, tuple[str, ...]] = {
@@ -166,6 +226,7 @@ def normalize_joint_name(name: str) -> str:
 
 
 def _aliases(joint: str) -> list[str]:
+    """Normalised names that stand for ``joint``, best first (the canonical name is always among them)."""
     if joint in _CENTRE_ALIASES:
         return list(_CENTRE_ALIASES[joint])
     side, part = ("left", joint[4:]) if joint.startswith("Left") else ("right", joint[5:])
@@ -229,6 +290,10 @@ PETTEE_MARKERS: tuple[str, ...] = (
     "RFWT", "RHEL", "RIEL", "RIHAND", "RIWR", "RKNE", "RKNI", "RMT1", "RMT5", "ROHAND", "ROWR", "RSHN",
     "RTHI", "RTOE", "RUPA", "STRN", "SolvingHips", "T10",
 )  # fmt: skip
+
+# The seed's training code drops the two solver markers, leaving 53 (``PETTEE_MARKERS`` minus these two).
+PETTEE_SOLVER_MARKERS = ("LabelingHips", "SolvingHips")
+PETTEE_MARKERS_53: tuple[str, ...] = tuple(m for m in PETTEE_MARKERS if m not in PETTEE_SOLVER_MARKERS)
 
 _MARKER_GROUPS_LEFT: dict[str, tuple[str, ...]] = {
     "Shoulder": ("CLAV", "C7", "LFSH", "LBSH"),

@@ -1,0 +1,91 @@
+"""The built extension zip in a fresh Blender (bpy 5.0.1, temporary user folder): install, register, run.
+
+Runs in a subprocess: the user folder must be set before ``import bpy``, and one Blender per process.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine.archive import iter_archive
+from engine.bvh import read_bvh
+from engine.runtime import Engine
+
+pytestmark = [pytest.mark.slow, pytest.mark.blender]
+CLIPS = ("dataset-1_kick_normal_001", "dataset-1_walk_normal_001", "dataset-1_bow_normal_001",
+         "dataset-1_run_normal_001", "dataset-1_punch_normal_001")
+
+SCRIPT = textwrap.dedent('''
+    import json, sys
+    import bpy
+    zip_path, clips = sys.argv[1], sys.argv[2:]
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+    out = {"enabled": "bl_ext.user_default.choreolingo" in bpy.context.preferences.addons}
+    scene = bpy.context.scene
+    scene.render.fps = 30
+    settings = scene.choreolingo
+    settings.prompt, settings.seconds, settings.variations, settings.target = "a person walks", 4.0, 2, "NEW"
+    bpy.ops.ed.undo_push(message="before generate")
+    out["generate_new"] = list(bpy.ops.choreolingo.generate())
+    rig = bpy.context.view_layer.objects.active
+    out["new_rig"] = [rig.name, rig.animation_data.action.name, len(bpy.data.actions)]
+    # Headless there is no window to push the operator's undo step, so push it as the UI would.
+    bpy.ops.ed.undo_push(message="Generate")
+    bpy.ops.ed.undo()
+    out["after_undo"] = [len(bpy.data.objects), len(bpy.data.actions)]
+    out["describe"] = {}
+    for clip in clips:
+        bpy.ops.wm.read_homefile(use_empty=True)  # keeps the preferences (factory settings would disable us)
+        bpy.ops.import_anim.bvh(filepath=clip, update_scene_fps=True, update_scene_duration=True)
+        assert list(bpy.ops.choreolingo.describe_motion()) == ["FINISHED"]
+        settings = bpy.context.scene.choreolingo
+        out["describe"][clip] = [settings.sentence, [[m.text, m.score] for m in settings.matches]]
+    imported = bpy.context.view_layer.objects.active
+    settings.prompt, settings.target, settings.variations = "a person walks", "ACTIVE", 1
+    out["generate_imported"] = list(bpy.ops.choreolingo.generate())
+    out["imported_action"] = imported.animation_data.action.name
+    bpy.ops.preferences.addon_disable(module="bl_ext.user_default.choreolingo")
+    out["leftovers"] = [n for n in dir(bpy.types) if n.startswith("CHOREOLINGO")] + (
+        ["Scene.choreolingo"] if hasattr(bpy.types.Scene, "choreolingo") else [])
+    print("RESULT " + json.dumps(out))
+''')
+
+
+@pytest.fixture(scope="module")
+def clip_files(bandai1, tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    files = []
+    for name, data in iter_archive(bandai1):
+        if Path(name).stem in CLIPS:
+            files.append(folder / Path(name).name)
+            files[-1].write_bytes(data)
+    return sorted(files)
+
+
+def test_extension_installs_generates_describes_undoes_and_unregisters(extension_zip, tiny_bundle, clip_files,
+                                                                       tmp_path):
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp_path / "user"))
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(extension_zip), *map(str, clip_files)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, done.stdout[-3000:] + done.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+    assert out["enabled"]
+    assert out["generate_new"] == ["FINISHED"] and out["new_rig"][1] == "a person walks 1"
+    assert out["new_rig"][2] == 2  # one action per variation, nothing else
+    assert out["after_undo"] == [0, 0]  # one undo step removes the rig and its actions
+    assert out["generate_imported"] == ["FINISHED"] and out["imported_action"] == "a person walks"
+    assert out["leftovers"] == []
+    # Describing the imported armature says what the engine says about the same file read directly.
+    engine = Engine(tiny_bundle)
+    assert len(out["describe"]) == len(CLIPS)
+    for clip, (sentence, matches) in out["describe"].items():
+        expected = engine.describe(read_bvh(clip), top_k=5)
+        assert sentence == expected.sentence
+        assert [m[0] for m in matches] == [t for t, _ in expected.matches]
