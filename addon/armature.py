@@ -16,6 +16,7 @@ from engine.skeleton import (
     REST_OFFSETS,
     ROOT,
     children,
+    motion_rest_offsets,
     resolve_joint_map,
     rest_positions,
 )
@@ -53,13 +54,10 @@ def leg_length(points: np.ndarray) -> float:
 
 
 def rest_offsets_for(positions: np.ndarray) -> np.ndarray:
-    """Canonical T-pose directions with the bone lengths of a motion (median over frames), toes on the ground."""
-    offsets = REST_OFFSETS.copy()
-    for j, parent in enumerate(PARENTS):
-        if parent >= 0:
-            length = float(np.median(np.linalg.norm(positions[:, j] - positions[:, parent], axis=-1)))
-            offsets[j] = REST_OFFSETS[j] / np.linalg.norm(REST_OFFSETS[j]) * length
-    offsets[ROOT] = 0.0
+    """Canonical T-pose directions with the bone lengths of a motion (median over frames), toes on the ground:
+    a new armature built from these reproduces the motion's joints up to the layout of the hips' and the
+    chest's children, which real skeletons place differently from the T-pose."""
+    offsets = motion_rest_offsets(positions)
     offsets[ROOT, 1] = -rest_positions(offsets)[:, 1].min()
     return offsets
 

@@ -1,9 +1,10 @@
 """Motion Library operators: index a folder or this file's actions, search them by words, use a hit.
 
 A folder's index lives inside it (``engine.library.DEFAULT_INDEX_NAME``), so the next session and the command
-line (``python -m engine search``) share it. The open file's actions are indexed in memory: each is played
-on the active armature and sampled, and its fingerprint (frame range and key values) plays the role of a
-file's modification time, so re-indexing samples only changed actions.
+line (``python -m engine search``) share it. The open file's actions are indexed beside the .blend (in
+memory while the file is unsaved): each is played on the active armature and sampled, and its fingerprint
+(frame range and key values) plays the role of a file's modification time, so re-indexing samples only
+changed actions.
 
 Using a hit: a file's clip is loaded, cut to the matched range and keyframed onto the active armature (or a
 new Choreolingo armature) as a new action; an action hit becomes a copy of that action whose manual frame
@@ -28,7 +29,7 @@ from engine.errors import BundleError, ChoreolingoError, EngineInputError
 
 from . import generation, sampling
 from .keyframes import assign_action, scene_fps
-from .operators import _poll_armature, _poll_bundle, engine_for
+from .operators import _poll_bundle, _poll_engine, engine_for
 from .progress import SteppedOperator
 
 ACTION_PREFIX = "action:"
@@ -57,9 +58,9 @@ class CHOREOLINGO_PG_library(bpy.types.PropertyGroup):
     hit_index: IntProperty(name="Result")
 
 
-# The open file's actions: their in-memory index and, per key, (action name, first frame, scene fps).
-_actions_index: dict = {"index": None, "origins": {}}
-# Folder indexes loaded from disk, keyed by folder, with the index.json stamp they were loaded at.
+# Index of an unsaved file's actions (a saved file's goes to disk beside it).
+_unsaved_actions_index: dict = {"index": None}
+# Indexes read from disk, by folder, with the index.json stamp they were read at (searches reuse them).
 _loaded: dict = {}
 
 
@@ -72,16 +73,37 @@ def folder_of(settings) -> Path:
     return folder
 
 
-def load_folder_index(folder: Path) -> "library.LibraryIndex":
-    out = folder / library.DEFAULT_INDEX_NAME
+def index_dir(settings) -> Path | None:
+    """Where the selected library's index is kept (None: this unsaved file's actions, kept in memory)."""
+    if settings.source == "FOLDER":
+        return folder_of(settings) / library.DEFAULT_INDEX_NAME
+    if not bpy.data.filepath:
+        return None
+    blend = Path(bpy.data.filepath)
+    return blend.parent / f".choreolingo-actions-{blend.stem}"
+
+
+def stored_index(settings):
+    """The selected library's index, or None when it has not been indexed yet."""
+    out = index_dir(settings)
+    if out is None:
+        return _unsaved_actions_index["index"]
     json_path = out / library.INDEX_JSON
     if not json_path.is_file():
-        raise EngineInputError(f"{folder} has no index yet: press Index")
+        return None
     stamp = library.file_stamp(json_path)
-    cached = _loaded.get(str(folder))
+    cached = _loaded.get(str(out))
     if cached is None or cached[0] != stamp:
-        _loaded[str(folder)] = (stamp, library.LibraryIndex.load(out))
-    return _loaded[str(folder)][1]
+        _loaded[str(out)] = (stamp, library.LibraryIndex.load(out))
+    return _loaded[str(out)][1]
+
+
+def store_index(settings, index) -> None:
+    out = index_dir(settings)
+    if out is None:
+        _unsaved_actions_index["index"] = index
+    else:
+        index.save(out)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -112,13 +134,11 @@ def animates_bones(action) -> bool:
 
 def action_sources(obj, scene) -> list:
     """One clip source per bone action of the file, sampled on ``obj`` when (re)indexed."""
-    origins = _actions_index["origins"]
     sources = []
     for action in bpy.data.actions:
         if not animates_bones(action):
             continue
         key = ACTION_PREFIX + action.name
-        origins[key] = (action.name, float(action.frame_range[0]), scene_fps(scene))
         sources.append(library.ClipSource(key, [action_fingerprint(action)],
                                           lambda a=action: sampling.sample_action(obj, scene, a)))
     return sources
@@ -135,33 +155,27 @@ class CHOREOLINGO_OT_library_index(SteppedOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        settings = context.scene.choreolingo_library
-        return _poll_bundle(cls, context) and (settings.source == "FOLDER" or _poll_armature(cls, context))
+        return _poll_engine(cls, context, on_armature=context.scene.choreolingo_library.source != "FOLDER")
 
     def steps(self, context):
         settings = context.scene.choreolingo_library
         yield 0.0, "loading the model"
         engine = engine_for(context)
         if settings.source == "FOLDER":
-            folder = folder_of(settings)
-            try:
-                builder, sources, out = library.folder_builder(engine, folder)
-            except BundleError:  # indexed with another model: every clip must be embedded again
-                builder, sources, out = library.folder_builder(engine, folder, rebuild=True)
+            root = str(folder_of(settings))
+            sources = list(library.folder_sources(root, exclude=[index_dir(settings)]))
         else:
+            root = ""
             sources = action_sources(generation.active_armature(context), context.scene)
-            try:
-                builder = library.IndexBuilder(engine, _actions_index["index"])
-            except BundleError:  # indexed with another model: every action must be embedded again
-                builder = library.IndexBuilder(engine)
+        try:
+            builder = library.IndexBuilder(engine, stored_index(settings), root)
+        except BundleError:  # indexed with another model: every clip must be embedded again
+            builder = library.IndexBuilder(engine, None, root)
         for n, source in enumerate(sources):
             yield n / max(len(sources), 1), f"indexing {source.key}"
             builder.add(source)
         index, report = builder.finish()
-        if settings.source == "FOLDER":
-            index.save(out)
-        else:
-            _actions_index["index"] = index
+        store_index(settings, index)
         settings.status = (f"{len(index.entries)} clips indexed ({len(report.read)} read, "
                            f"{len(report.dropped)} dropped, {len(report.failed)} unreadable)")
         for failure in report.failed:
@@ -184,12 +198,9 @@ class CHOREOLINGO_OT_library_search(bpy.types.Operator):
         settings = context.scene.choreolingo_library
         try:
             engine = engine_for(context)
-            if settings.source == "FOLDER":
-                index = load_folder_index(folder_of(settings))
-            else:
-                index = _actions_index["index"]
-                if index is None:
-                    raise EngineInputError("this file's actions are not indexed yet: press Index")
+            index = stored_index(settings)
+            if index is None:
+                raise EngineInputError("this library is not indexed yet: press Index")
             hits = library.search(engine, index, settings.query, settings.top_k)
         except ChoreolingoError as error:
             self.report({"ERROR"}, str(error))
@@ -247,15 +258,15 @@ class CHOREOLINGO_OT_library_use(bpy.types.Operator):
         obj = generation.active_armature(context)
         if obj is None:
             raise EngineInputError("select the armature to play the action on")
-        name, first, fps = _actions_index["origins"].get(hit.key, (None, 0.0, 0.0))
-        source = bpy.data.actions.get(name) if name else None
+        source = bpy.data.actions.get(hit.key[len(ACTION_PREFIX):])
         if source is None:
             raise EngineInputError(f"action {hit.key[len(ACTION_PREFIX):]} is gone: index again")
+        # Index frames are model frames counted from the action's first frame; it plays at the scene's rate.
+        first, fps = source.frame_range[0], scene_fps(context.scene)
         action = source.copy()
         action.name = label
         action.use_fake_user = True
         action.use_frame_range = True
-        # Index frames are model frames from the action's first frame; the action plays at the scene's rate.
         action.frame_start = first + hit.start * fps / hit.fps
         action.frame_end = first + (hit.end - 1) * fps / hit.fps
         slots = getattr(action, "slots", None)
@@ -278,5 +289,5 @@ def register() -> None:
 
 def unregister() -> None:
     del bpy.types.Scene.choreolingo_library
-    _actions_index.update(index=None, origins={})
+    _unsaved_actions_index["index"] = None
     _loaded.clear()

@@ -7,6 +7,7 @@ add-on's ``__init__`` needs one import and one call each way.
 import bpy
 
 from . import library_ops
+from .panel import Sidebar
 
 
 class CHOREOLINGO_UL_library_hits(bpy.types.UIList):
@@ -21,10 +22,7 @@ class CHOREOLINGO_UL_library_hits(bpy.types.UIList):
         row.operator(library_ops.CHOREOLINGO_OT_library_use.bl_idname, text="", icon="IMPORT").index = index
 
 
-class CHOREOLINGO_PT_library(bpy.types.Panel):
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Choreolingo"
+class CHOREOLINGO_PT_library(Sidebar, bpy.types.Panel):
     bl_label = "Motion Library"
     bl_options = {"DEFAULT_CLOSED"}
 

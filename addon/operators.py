@@ -46,6 +46,11 @@ def _poll_armature(cls, context) -> bool:
     return True
 
 
+def _poll_engine(cls, context, on_armature: bool = True) -> bool:
+    """A model bundle and, when the operator plays on the active armature, an armature (else greyed out)."""
+    return _poll_bundle(cls, context) and (not on_armature or _poll_armature(cls, context))
+
+
 class CHOREOLINGO_OT_generate(SteppedOperator, bpy.types.Operator):
     """Generate motion from the prompt: one new action per variation"""
 
@@ -55,8 +60,7 @@ class CHOREOLINGO_OT_generate(SteppedOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        settings = context.scene.choreolingo
-        return _poll_bundle(cls, context) and (settings.target == "NEW" or _poll_armature(cls, context))
+        return _poll_engine(cls, context, on_armature=context.scene.choreolingo.target != "NEW")
 
     def steps(self, context):
         settings = context.scene.choreolingo
@@ -88,7 +92,7 @@ class CHOREOLINGO_OT_describe(SteppedOperator, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return _poll_bundle(cls, context) and _poll_armature(cls, context)
+        return _poll_engine(cls, context)
 
     def steps(self, context):
         settings = context.scene.choreolingo

@@ -5,13 +5,15 @@ import bpy
 from . import operators
 
 
-class _Sidebar:
+class Sidebar:
+    """Where the add-on's panels live: the 3D view's sidebar, "Choreolingo" tab."""
+
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Choreolingo"
 
 
-class CHOREOLINGO_PT_generate(_Sidebar, bpy.types.Panel):
+class CHOREOLINGO_PT_generate(Sidebar, bpy.types.Panel):
     bl_label = "Generate"
 
     def draw(self, context):
@@ -26,7 +28,7 @@ class CHOREOLINGO_PT_generate(_Sidebar, bpy.types.Panel):
         layout.operator(operators.CHOREOLINGO_OT_generate.bl_idname, icon="ARMATURE_DATA")
 
 
-class CHOREOLINGO_PT_describe(_Sidebar, bpy.types.Panel):
+class CHOREOLINGO_PT_describe(Sidebar, bpy.types.Panel):
     bl_label = "Describe"
 
     def draw(self, context):
@@ -50,7 +52,7 @@ class CHOREOLINGO_PT_describe(_Sidebar, bpy.types.Panel):
                 row.label(text=f"{match.score:.2f}")
 
 
-class CHOREOLINGO_PT_interpolate(_Sidebar, bpy.types.Panel):
+class CHOREOLINGO_PT_interpolate(Sidebar, bpy.types.Panel):
     bl_label = "Interpolate"
     bl_options = {"DEFAULT_CLOSED"}
 

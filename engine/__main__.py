@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ChoreolingoError, EngineInputError
+from .cli import run_reported
+from .errors import EngineInputError
 from .motion import Motion
 
 OUTPUT_SUFFIXES = (".bvh", ".npy")
@@ -118,22 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in library_cli.COMMANDS:  # the motion library's own commands (index, search, annotate)
         return library_cli.main(argv)
     args = parser().parse_args(argv)
-    try:
+
+    def run() -> None:
         from .runtime import Engine
 
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always")
-            engine = Engine(args.bundle, threads=args.threads)
-            args.run(engine, args)
-        for note in notes:
-            print(f"note: {note.message}", file=sys.stderr)
-    except ChoreolingoError as error:
-        print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 1
-    return 0
+        args.run(Engine(args.bundle, threads=args.threads), args)
+
+    return run_reported(run)
 
 
 if __name__ == "__main__":

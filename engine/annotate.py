@@ -73,7 +73,7 @@ def annotate_sources(engine, sources: Iterable[ClipSource], clip_name=lambda key
                                         for s, e in segments(motion.frames, length)])
                 if len(pieces) > 1:  # one piece is the whole clip again
                     spans += pieces
-        except ChoreolingoError as exc:
+        except (ChoreolingoError, OSError) as exc:
             report.failed.append(Failure(source.key, list(source.stamp), str(exc)))
             continue
         report.clips += 1

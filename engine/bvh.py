@@ -19,8 +19,8 @@ from .errors import EngineInputError, MotionFormatError
 from .motion import DEFAULT_FPS, Motion
 from .rotations import euler_to_matrix, forward_kinematics, local_rotations_from_positions, matrix_to_euler
 from .rotations import quat_to_matrix
-from .skeleton import JOINTS, LEAF_TAILS, LENGTH_UNITS, PARENTS, REST_OFFSETS, body_height, resolve_joint_map
-from .skeleton import MAX_COORDINATE, resolve_units
+from .skeleton import JOINTS, LEAF_TAILS, LENGTH_UNITS, PARENTS, ROOT, motion_rest_offsets, resolve_joint_map
+from .skeleton import to_metres
 
 _POSITION_CHANNELS = {"xposition": 0, "yposition": 1, "zposition": 2}
 _ROTATION_CHANNELS = {"xrotation": "X", "yrotation": "Y", "zrotation": "Z"}
@@ -225,31 +225,34 @@ def parse_bvh(text: str, source: str = "") -> BvhFile:
     names, parents, offsets, channels, end_sites = _parse_hierarchy(header, source)
     line = len(header)  # the MOTION line (the header's last, empty, piece is its start)
     rest = text[motion.end() :].lstrip("\r").removeprefix("\n")
-    frames_match = _FRAMES.match(rest)
-    if frames_match is None:
-        raise _fail("expected 'Frames: <count>' after MOTION", source, line + 1)
-    try:
-        frame_count = int(frames_match.group(1))
-    except ValueError:
-        raise _fail(f"frame count '{frames_match.group(1)}' is not an integer", source, line + 1) from None
+    frame_count, _, rest = _header_value(rest, _FRAMES, int, "frame count",
+                                         "expected 'Frames: <count>' after MOTION", source, line + 1)
     if frame_count <= 0:
         raise _fail(f"the file has {frame_count} frames; a motion needs at least one", source, line + 1)
-    rest = rest[frames_match.end() :]
-    time_match = _FRAME_TIME.match(rest)
-    if time_match is None:
-        raise _fail("expected 'Frame Time: <seconds>' after Frames", source, line + 2)
-    try:
-        frame_time = float(time_match.group(1))
-    except ValueError:
-        raise _fail(f"frame time '{time_match.group(1)}' is not a number", source, line + 2) from None
+    frame_time, written, rest = _header_value(rest, _FRAME_TIME, float, "frame time",
+                                              "expected 'Frame Time: <seconds>' after Frames", source, line + 2)
     low, high = _FRAME_TIME_RANGE
     if not low <= frame_time <= high:
-        raise _fail(f"frame time {time_match.group(1)} s is outside {low}..{high} s", source, line + 2)
+        raise _fail(f"frame time {written} s is outside {low}..{high} s", source, line + 2)
     width = sum(len(c) for c in channels)
     if width == 0:
         raise _fail("no joint has channels", source, line)
-    data = _parse_frames(rest[time_match.end() :], frame_count, width, source, first_line=line + 3)
+    data = _parse_frames(rest, frame_count, width, source, first_line=line + 3)
     return BvhFile(names, parents, np.array(offsets), channels, frame_time, data, end_sites, source)
+
+
+def _header_value(text: str, pattern: re.Pattern, convert, what: str, missing: str, source: str, line: int):
+    """(value, value as written, text after the line) of the header line ``pattern`` matches at the start of
+    ``text`` (``missing`` is the error when it does not match)."""
+    match = pattern.match(text)
+    if match is None:
+        raise _fail(missing, source, line)
+    try:
+        value = convert(match.group(1))
+    except ValueError:
+        kind = "an integer" if convert is int else "a number"
+        raise _fail(f"{what} '{match.group(1)}' is not {kind}", source, line) from None
+    return value, match.group(1), text[match.end() :]
 
 
 def _parse_frames(body: str, frame_count: int, width: int, source: str, first_line: int) -> np.ndarray:
@@ -326,23 +329,16 @@ def read_bvh(
             raise MotionFormatError(f"skipping {skip_frames} frames leaves none of {bvh.frames.shape[0]}", source)
         bvh.frames = bvh.frames[skip_frames:]
     index = [bvh.names.index(joint_map[j]) for j in JOINTS]
-    positions = bvh.world_positions(index)
-    sane = (np.abs(positions) < MAX_COORDINATE).all(axis=(1, 2))  # also False for NaN
-    if not sane.all():
-        bad = int(np.argmin(sane))
-        raise MotionFormatError(f"joint positions beyond {MAX_COORDINATE:g} file units", source, f"frame {bad}")
-    unit, scale, note = resolve_units(body_height(positions), units, source)
+    positions, units_meta = to_metres(bvh.world_positions(index), units, source)
     meta = {
         "source": source,
         "format": "bvh",
-        "units": unit,
-        "scale": scale,
-        "units_note": note,
+        **units_meta,
         "source_fps": bvh.fps,
         "skipped_frames": skip_frames,
         "joint_map": joint_map,
     }
-    motion = Motion(positions * scale, bvh.fps, Path(source).stem, meta)
+    motion = Motion(positions, bvh.fps, Path(source).stem, meta)
     return motion if fps is None else motion.resample(fps)
 
 
@@ -351,14 +347,8 @@ def read_bvh(
 # ---------------------------------------------------------------------------------------------------------
 def _rest_offsets(positions: np.ndarray) -> np.ndarray:
     """Canonical rest directions with this motion's median bone lengths; the root at its median height."""
-    offsets = np.empty((len(JOINTS), 3))
-    for j, parent in enumerate(PARENTS):
-        if parent < 0:
-            offsets[j] = (0.0, float(np.median(positions[:, j, 1])), 0.0)
-            continue
-        length = float(np.median(np.linalg.norm(positions[:, j] - positions[:, parent], axis=-1)))
-        direction = REST_OFFSETS[j] / np.linalg.norm(REST_OFFSETS[j])
-        offsets[j] = direction * length
+    offsets = motion_rest_offsets(positions)
+    offsets[ROOT, 1] = float(np.median(positions[:, ROOT, 1]))
     return offsets
 
 

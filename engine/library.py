@@ -2,20 +2,23 @@
 
 Index format (``INDEX_FORMAT``, version ``INDEX_VERSION``): a directory holding
 
-* ``index.json``: ``format``, ``version``, ``bundle`` (the identity of the model bundle that computed the
-  embeddings, see ``bundle_identity``), ``bundle_path`` (where that bundle was, the default for searching),
-  ``root`` (absolute folder the keys are relative to, empty for
-  in-memory sources such as a .blend's actions), ``window`` (length and stride in model frames),
-  ``dim`` (embedding size), ``entries`` and ``failed``.
+* ``index.json``: ``format``, ``version``, ``bundle`` (identity of the model bundle that computed the
+  embeddings, see ``bundle_identity``), ``bundle_path`` (where that bundle was: the default for searching),
+  ``root`` (absolute folder the keys are relative to; empty for sources such as a .blend's actions),
+  ``window`` (length and stride in model frames), ``dim`` (embedding size), ``entries`` and ``failed``.
+
   An entry is one clip: ``key`` (path relative to ``root`` with ``/`` separators, or a source's own name),
-  ``stamp`` (``[mtime_ns, size]`` for files: equal stamp means unchanged, so re-indexing skips the file),
-  ``name``, ``frames`` and ``fps`` (of the motion resampled to the model's fps, as the encoder sees it)
-  and ``windows`` (``[start, end)`` frame ranges, the engine's windows: every ``stride`` frames plus one
-  flush with the end). A failure is ``key``, ``stamp``, ``error``: unreadable files
-  are remembered so an unchanged broken file is not parsed again, and listed after every run.
+  ``stamp`` (``[mtime_ns, size]`` for files, a content fingerprint for a .blend's actions: an equal stamp
+  means unchanged, so re-indexing skips the clip), ``name``, ``frames`` and ``fps`` (of the motion
+  resampled to the model's fps, as the encoder sees it) and ``windows`` (``[start, end)`` frame ranges: the
+  engine's windows, every ``stride`` frames plus one flush with the end). A failure is ``key``, ``stamp``
+  and ``error``: an unchanged unreadable file is not parsed again, and is listed after every run.
 * ``clips.npy``: float32 ``[entries, dim]``, one L2-normalised embedding per clip (the whole clip).
 * ``windows.npy``: float32 ``[sum of windows, dim]``, one embedding per window, entry after entry in the
   order of ``entries``.
+
+Any change to this layout increments ``INDEX_VERSION``; an index of another version is refused with a
+message (re-index, or update Choreolingo), as is one built with another bundle.
 
 A query is one matrix product per array: cosine similarity of the query's text embedding with every clip
 and every window. A clip's score is its best candidate (the whole clip or one of its windows); the matched
@@ -135,16 +138,6 @@ def bundle_identity(engine) -> dict:
     return {"model_version": str(manifest["model_version"]), "hash": digest}
 
 
-def window_ranges(frames: int, length: int, stride: int) -> list[tuple[int, int]]:
-    """Windows covering a clip: every ``stride`` frames, plus one flush with the end; one for short clips."""
-    if frames <= length:
-        return [(0, frames)]
-    starts = list(range(0, frames - length + 1, stride))
-    if starts[-1] + length < frames:
-        starts.append(frames - length)
-    return [(s, s + length) for s in starts]
-
-
 class LibraryIndex:
     """Clip and window embeddings of a library plus the facts needed to find and refresh each clip."""
 
@@ -240,7 +233,8 @@ class LibraryIndex:
             raise BundleError(
                 f"{where or 'the index'} was built with model bundle {_describe_identity(self.bundle)}, "
                 f"but the engine uses {_describe_identity(identity)}; embeddings of different models cannot "
-                "be compared: re-index the library with this bundle (or pass the bundle the index was built with)"
+                "be compared: re-index the library with this bundle (`python -m engine index DIR --bundle B "
+                "--rebuild`) or use the bundle the index was built with"
             )
 
     # -- search ----------------------------------------------------------------------------------------------
@@ -302,38 +296,17 @@ def folder_sources(root: str | os.PathLike, exclude: Iterable[str | os.PathLike]
     for path in sorted(found):
         try:
             stamp = file_stamp(path)
-        except OSError:  # vanished between listing and stat: it is simply not in the library any more
-            continue
+        except OSError:  # a dangling link: listed (its load fails and says why) unless it is gone too
+            try:
+                stamp = [path.lstat().st_mtime_ns, 0]
+            except OSError:
+                continue
         yield ClipSource(path.relative_to(root).as_posix(), stamp, lambda p=path: load_motion(p))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Indexing
 # ---------------------------------------------------------------------------------------------------------
-class WindowEncoder:
-    """Embeddings of every model window of a motion, and of the whole clip, from one encoder call.
-
-    The windows are the engine's own (``Engine.motion_windows``), so the clip embedding, the normalised mean
-    of the window embeddings, is exactly ``Engine.embed_motion``. The encoder session is opened here because
-    the engine exposes only the mean.
-    """
-
-    def __init__(self, engine):
-        from .runtime import open_session
-
-        self.engine = engine
-        self.session = open_session(engine.bundle.path("motion_encoder"), engine.threads)
-
-    def __call__(self, motion: Motion) -> tuple[Motion, np.ndarray, np.ndarray, list[tuple[int, int]]]:
-        """(motion at model fps, clip embedding [D], window embeddings [k, D], window frame ranges)."""
-        window = engine_window(self.engine)
-        motion = motion.resample(self.engine.fps)
-        windows = self.session.run(["motion_shared"], {"features": self.engine.motion_windows(motion)})[0]
-        mean = windows.mean(axis=0)
-        ranges = window_ranges(motion.frames, window["length"], window["stride"])
-        return motion, (mean / np.linalg.norm(mean)).astype(np.float32), windows.astype(np.float32), ranges
-
-
 def engine_window(engine) -> dict:
     """Window length and stride (model frames) from the bundle: the windows the model was trained on."""
     window = engine.manifest["window"]
@@ -344,7 +317,7 @@ class IndexBuilder:
     """Builds an index source by source (so a caller such as the add-on can report progress between clips),
     reusing every entry of ``previous`` whose key and stamp are unchanged.
 
-    Sources that fail to load (any ``ChoreolingoError``) are recorded as failures, not raised.
+    Sources that fail to load (a ``ChoreolingoError`` or ``OSError``) are recorded as failures, not raised.
     """
 
     def __init__(self, engine, previous: LibraryIndex | None = None, root: str = ""):
@@ -357,7 +330,6 @@ class IndexBuilder:
         self.engine = engine
         self.previous = previous
         self.root = root
-        self._encode: WindowEncoder | None = None  # opened on the first clip to read
         self._old = {e.key: (i, e) for i, e in enumerate(previous.entries)} if previous else {}
         self._old_failed = {f.key: f for f in previous.failed} if previous else {}
         self.report = IndexReport()
@@ -379,13 +351,15 @@ class IndexBuilder:
             self.report.failed.append(failed)
             return
         self.report.read.append(source.key)
-        if self._encode is None:
-            self._encode = WindowEncoder(self.engine)
         try:
-            motion, clip, windows, ranges = self._encode(source.load())
-        except ChoreolingoError as exc:
+            motion = source.load().resample(self.engine.fps)
+            windows, ranges = self.engine.embed_windows(motion)
+        except (ChoreolingoError, OSError) as exc:  # OSError: unreadable or vanished since the scan
             self.report.failed.append(Failure(source.key, stamp, str(exc)))
             return
+        from .runtime import mean_embedding
+
+        clip = mean_embedding(windows)  # the whole clip's embedding, exactly ``Engine.embed_motion``
         self._dim = clip.shape[0]
         name = motion.name or Path(source.key).stem
         self._keep(Entry(source.key, stamp, name, motion.frames, float(motion.fps), ranges), clip, windows)
@@ -418,10 +392,13 @@ class IndexBuilder:
         return index, self.report
 
 
-def folder_builder(engine, folder: str | os.PathLike, out: str | os.PathLike | None = None,
-                   rebuild: bool = False) -> tuple[IndexBuilder, list[ClipSource], Path]:
-    """What indexing ``folder`` takes: a builder primed with the existing index at ``out`` (unless
-    ``rebuild``; one of another bundle is refused), the folder's sources and the index path."""
+def index_folder(engine, folder: str | os.PathLike, out: str | os.PathLike | None = None,
+                 rebuild: bool = False, progress: Progress | None = None) -> tuple[LibraryIndex, IndexReport, Path]:
+    """Index (or refresh) the .bvh/.npy files of ``folder`` into ``out`` (default: inside the folder);
+    returns the index, the report and where it was saved.
+
+    The existing index at ``out`` is reused unless ``rebuild``; one built with another bundle is refused.
+    """
     folder = Path(folder).resolve()
     if not folder.is_dir():
         raise EngineInputError(f"{folder}: not a folder")
@@ -429,14 +406,7 @@ def folder_builder(engine, folder: str | os.PathLike, out: str | os.PathLike | N
     # Keys are relative and stamps survive a move, so an index moved along with its folder stays valid.
     previous = LibraryIndex.load(out) if not rebuild and (out / INDEX_JSON).exists() else None
     builder = IndexBuilder(engine, previous, str(folder))
-    return builder, list(folder_sources(folder, exclude=[out])), out
-
-
-def index_folder(engine, folder: str | os.PathLike, out: str | os.PathLike | None = None,
-                 rebuild: bool = False, progress: Progress | None = None) -> tuple[LibraryIndex, IndexReport, Path]:
-    """Index (or refresh the index of) a folder of .bvh/.npy files; returns the index, report and its path."""
-    builder, sources, out = folder_builder(engine, folder, out, rebuild)
-    index, report = builder.run(sources, progress)
+    index, report = builder.run(list(folder_sources(folder, exclude=[out])), progress)
     index.save(out)
     return index, report, out
 
@@ -444,7 +414,9 @@ def index_folder(engine, folder: str | os.PathLike, out: str | os.PathLike | Non
 def search(engine, index: LibraryIndex, text: str, top_k: int = 10) -> list[SearchHit]:
     """The ``top_k`` clips of ``index`` that best match ``text``."""
     if not text or not text.strip():
-        raise EngineInputError("empty search query")
+        raise EngineInputError("empty search query: describe a movement, e.g. 'a fast spin'")
+    if top_k < 1:
+        raise EngineInputError(f"top-k must be at least 1, got {top_k}")
     index.check_bundle(bundle_identity(engine))
     query = np.asarray(engine.embed_text([text.strip()]), np.float32)[0]
     return index.search_embedding(query, top_k)

@@ -11,11 +11,9 @@ import argparse
 import json
 import sys
 import time
-import warnings
 from collections import Counter
-from pathlib import Path
 
-from .errors import ChoreolingoError
+from .cli import run_reported
 from .library import DEFAULT_INDEX_NAME, Failure, LibraryIndex
 
 
@@ -51,15 +49,19 @@ class ProgressBar:
 
 def _print_failures(failed: list[Failure]) -> None:
     if failed:
-        print(f"{len(failed)} unreadable file(s), left out:")
+        print(f"{len(failed)} file(s) could not be read, left out:")
         for failure in failed:
             print(f"  {failure.key}: {failure.error}")
 
 
-def _engine(bundle: str):
-    from .runtime import Engine
+def _engine(bundle: str, threads: int | None = None):
+    from .runtime import DEFAULT_THREADS, Engine
 
-    return Engine(bundle)
+    return Engine(bundle, threads=threads or DEFAULT_THREADS)
+
+
+def _threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, help="onnxruntime threads (default 1; more for a big library)")
 
 
 def index_command(argv: list[str]) -> int:
@@ -70,11 +72,12 @@ def index_command(argv: list[str]) -> int:
     parser.add_argument("--out", help=f"index folder (default: FOLDER/{DEFAULT_INDEX_NAME})")
     parser.add_argument("--rebuild", action="store_true",
                         help="ignore an existing index (needed to switch an index to another bundle)")
+    _threads_option(parser)
     args = parser.parse_args(argv)
     from .library import index_folder
 
     started = time.perf_counter()
-    index, report, out = index_folder(_engine(args.bundle), args.folder, args.out, args.rebuild,
+    index, report, out = index_folder(_engine(args.bundle, args.threads), args.folder, args.out, args.rebuild,
                                       ProgressBar("indexing"))
     print(f"{out}: {len(index.entries)} clips, {len(index.window_embeddings)} windows "
           f"({len(report.read)} read, {len(report.reused)} unchanged, {len(report.dropped)} dropped) "
@@ -115,10 +118,11 @@ def annotate_command(argv: list[str]) -> int:
     parser.add_argument("folder")
     parser.add_argument("--bundle", required=True, help="model bundle folder")
     parser.add_argument("--out", required=True, help="caption file to write (.jsonl or .csv)")
+    _threads_option(parser)
     args = parser.parse_args(argv)
     from .annotate import annotate_folder
 
-    report = annotate_folder(_engine(args.bundle), args.folder, args.out, ProgressBar("describing"))
+    report = annotate_folder(_engine(args.bundle, args.threads), args.folder, args.out, ProgressBar("describing"))
     print(f"{args.out}: {len(report.rows)} captions for {report.clips} clips")
     if report.labels:
         print(f"labels over the {len(report.rows)} captions:")
@@ -141,19 +145,6 @@ COMMANDS = {
 
 
 def main(argv: list[str]) -> int:
-    """Run one library command (``argv[0]`` is its name) as ``python -m engine`` runs its others: problems
-    print one line on stderr and return 1, notes about the query go to stderr."""
-    command, rest = argv[0], argv[1:]
-    try:
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always")
-            code = COMMANDS[command][0](rest)
-        for note in notes:
-            print(f"note: {note.message}", file=sys.stderr)
-        return code
-    except ChoreolingoError as error:
-        print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 1
+    """Run one library command (``argv[0]`` is its name) as ``python -m engine`` runs its others
+    (``cli.run_reported``)."""
+    return run_reported(lambda: COMMANDS[argv[0]][0](argv[1:]))

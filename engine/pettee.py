@@ -16,8 +16,7 @@ import numpy as np
 
 from .errors import MotionFormatError
 from .motion import DEFAULT_FPS, Motion
-from .skeleton import JOINT_INDEX, MAX_COORDINATE, PETTEE_MARKERS, PETTEE_MARKERS_53, body_height, marker_weights
-from .skeleton import resolve_units
+from .skeleton import JOINT_INDEX, PETTEE_MARKERS, PETTEE_MARKERS_53, marker_weights, to_metres
 
 PETTEE_FPS = 35.0
 LAYOUTS = ("auto", "markers-frames", "frames-markers")
@@ -138,22 +137,16 @@ def read_pettee(
     with np.errstate(over="ignore", invalid="ignore"):
         joints = np.einsum("jm,fmc->fjc", weights[:, used], markers)
         joints, axes_note = _to_canonical_axes(joints)
-    sane = (np.abs(joints) < MAX_COORDINATE).all(axis=(1, 2))  # also False for NaN
-    if not sane.all():
-        bad = int(np.argmin(sane))
-        raise MotionFormatError(f"joint positions beyond {MAX_COORDINATE:g} units", source, f"frame {bad}")
-    unit, scale, note = resolve_units(body_height(joints), units, source)
+    joints, units_meta = to_metres(joints, units, source)
     meta = {
         "source": source,
         "format": "pettee-npy",
         "layout": found_layout,
         "markers": len(names),
         "axes": axes_note,
-        "units": unit,
-        "scale": scale,
-        "units_note": note,
+        **units_meta,
         "source_fps": float(source_fps),
     }
     name = "" if isinstance(path, np.ndarray) else Path(source).stem
-    motion = Motion(joints * scale, float(source_fps), name, meta)
+    motion = Motion(joints, float(source_fps), name, meta)
     return motion if fps is None else motion.resample(fps)

@@ -27,7 +27,7 @@ from . import generation
 from .bundle import load_bundle
 from .description import Description, describe_from_similarities
 from .errors import EngineInputError
-from .features import NormStats, features_to_motion, motion_to_features, sliding_windows
+from .features import NormStats, features_to_motion, motion_to_features
 from .motion import Motion
 from .text import TextEncoder, TextEncoding, TextTokenizer
 
@@ -43,6 +43,22 @@ def open_session(path: Path, threads: int) -> ort.InferenceSession:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # onnxruntime's own warnings are for its developers, not our users
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def window_ranges(frames: int, length: int, stride: int) -> list[tuple[int, int]]:
+    """Windows covering a clip: every ``stride`` frames, plus one flush with the end; one for short clips."""
+    if frames <= length:
+        return [(0, frames)]
+    starts = list(range(0, frames - length + 1, stride))
+    if starts[-1] + length < frames:
+        starts.append(frames - length)
+    return [(s, s + length) for s in starts]
+
+
+def mean_embedding(embeddings: np.ndarray) -> np.ndarray:
+    """float32 [D]: the L2-normalised mean of [k, D] embeddings (a clip's embedding from its windows')."""
+    mean = embeddings.mean(axis=0)
+    return (mean / np.linalg.norm(mean)).astype(np.float32)
 
 
 class Engine:
@@ -92,8 +108,9 @@ class Engine:
         return self.encode_text(texts).shared
 
     # ------------------------------------------------------------------ motion
-    def motion_windows(self, motion: Motion) -> np.ndarray:
-        """Normalised feature windows [k, T, F] of a motion (see the module doc for the windowing)."""
+    def motion_windows(self, motion: Motion) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Normalised feature windows [k, T, F] of a motion and their ``[start, end)`` ranges in its frames at
+        the model's fps (see the module doc for the windowing)."""
         if not isinstance(motion, Motion):
             raise EngineInputError(f"expected a Motion, got {type(motion).__name__}")
         motion.validate()
@@ -104,21 +121,25 @@ class Engine:
                 f"{motion.name or 'the motion'} has {frames} frames at {self.fps:g} fps; the motion encoder needs "
                 f"at least {self.min_frames} ({self.min_frames / self.fps:.2f} s)"
             )
-        if frames <= self.window:
-            windows = features[None]
-        else:
-            windows = sliding_windows(features, self.window, self.stride)
-            if (frames - self.window) % self.stride:
-                windows = np.concatenate([windows, features[None, frames - self.window :]])
-        return self.norm.normalize(windows)
+        ranges = window_ranges(frames, self.window, self.stride)
+        return self.norm.normalize(np.stack([features[start:end] for start, end in ranges])), ranges
+
+    def _encode_windows(self, motion: Motion) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """Per window: shared-space embeddings [k, D], VAE means [k, Z]; and the window ranges."""
+        windows, ranges = self.motion_windows(motion)
+        shared, mu = self._session("motion_encoder").run(["motion_shared", "mu"], {"features": windows})
+        return shared.astype(np.float32), mu, ranges
+
+    def embed_windows(self, motion: Motion) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """float32 [k, D] L2-normalised embeddings of the motion's model windows, and their ``[start, end)``
+        frame ranges in the motion at the model's fps; ``embed_motion`` is their normalised mean."""
+        shared, _, ranges = self._encode_windows(motion)
+        return shared, ranges
 
     def encode_motion(self, motion: Motion) -> tuple[np.ndarray, np.ndarray]:
         """The motion's shared-space embedding [D] (normalised mean over windows) and mean VAE mean [Z]."""
-        shared, mu = self._session("motion_encoder").run(
-            ["motion_shared", "mu"], {"features": self.motion_windows(motion)}
-        )
-        mean = shared.mean(axis=0)
-        return (mean / np.linalg.norm(mean)).astype(np.float32), mu.mean(axis=0).astype(np.float32)
+        shared, mu, _ = self._encode_windows(motion)
+        return mean_embedding(shared), mu.mean(axis=0).astype(np.float32)
 
     def embed_motion(self, motion: Motion) -> np.ndarray:
         """float32 [D] L2-normalised embedding of a motion in the shared space."""

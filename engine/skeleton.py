@@ -134,6 +134,17 @@ def children(joint: int) -> list[int]:
     return [j for j, parent in enumerate(PARENTS) if parent == joint]
 
 
+def motion_rest_offsets(positions: np.ndarray) -> np.ndarray:
+    """Rest offsets with the canonical directions and the bone lengths of ``positions`` (frames x joints x 3,
+    any units; each bone's median length over the frames). The root's offset is zero: callers place it."""
+    offsets = np.zeros((len(JOINTS), 3))
+    for j, parent in enumerate(PARENTS):
+        if parent >= 0:
+            length = float(np.median(np.linalg.norm(positions[:, j] - positions[:, parent], axis=-1)))
+            offsets[j] = REST_OFFSETS[j] / np.linalg.norm(REST_OFFSETS[j]) * length
+    return offsets
+
+
 # Body height from bone lengths, which do not depend on the pose: the spine chain (hips to head) plus one leg
 # (hip to ankle), times the ratio of standing height (toes to top of head) to that sum in the rest pose.
 _SPINE_CHAIN = [JOINT_INDEX[n] for n in ("Hips", "Spine", "Chest", "Neck", "Head")]
@@ -191,6 +202,18 @@ def resolve_units(height: float, units: str | float | None, source: str = "") ->
     if isinstance(units, (int, float)) and not isinstance(units, bool) and np.isfinite(units) and units > 0:
         return "scaled", float(units), f"scaled by {float(units)} m per file unit, given by the caller"
     raise MotionFormatError(f"unknown units {units!r}: use one of {', '.join(LENGTH_UNITS)} or metres per unit", source)
+
+
+def to_metres(positions: np.ndarray, units: str | float | None, source: str = "") -> tuple[np.ndarray, dict]:
+    """Joint positions (frames x joints x 3) of a file in metres, and the ``units``, ``scale`` and
+    ``units_note`` facts for ``Motion.meta`` (see ``resolve_units``); coordinates beyond ``MAX_COORDINATE``
+    or not finite raise ``MotionFormatError`` naming the first such frame."""
+    sane = (np.abs(positions) < MAX_COORDINATE).all(axis=(1, 2))  # also False for NaN
+    if not sane.all():
+        bad = int(np.argmin(sane))
+        raise MotionFormatError(f"joint positions beyond {MAX_COORDINATE:g} file units", source, f"frame {bad}")
+    unit, scale, note = resolve_units(body_height(positions), units, source)
+    return positions * scale, {"units": unit, "scale": scale, "units_note": note}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``python -m export COMMAND ...``: one command per export step, each a thin layer over importable functions."""
 
 import sys
-from importlib import import_module
+from engine.cli import dispatch
 
 # command -> (module with a ``main(argv)``, one-line help)
 COMMANDS = {
@@ -12,14 +12,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print("usage: python -m export COMMAND [options]\n\ncommands:")
-        for name, (_, text) in COMMANDS.items():
-            print(f"  {name:<14} {text}")
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    module, _ = COMMANDS[argv[0]]
-    return import_module(module).main(argv[1:]) or 0
+    return dispatch("export", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -57,13 +57,16 @@ def test_folder_index_search_and_use_on_a_new_armature(scene):
     assert "(0 read" in settings.status  # nothing changed on disk
 
 
-def test_this_files_actions_are_indexed_and_a_hit_becomes_a_range_limited_copy(scene):
+def test_this_files_actions_are_indexed_and_a_hit_becomes_a_range_limited_copy(scene, tmp_path):
     settings = scene.choreolingo_library
     settings.source = "FOLDER"
     search(settings, "someone waves both hands")
     assert bpy.ops.choreolingo.library_use(index=0) == {"FINISHED"}  # a second action on the armature
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "scene.blend"))
+    settings = bpy.context.scene.choreolingo_library
     settings.source = "ACTIONS"
     assert bpy.ops.choreolingo.library_index() == {"FINISHED"}
+    assert (tmp_path / ".choreolingo-actions-scene" / "index.json").is_file()  # kept beside the .blend
     actions = [a for a in bpy.data.actions if a.name.endswith("]")]
     assert settings.status.startswith(f"{len(actions)} clips indexed")
     hits = search(settings, "someone waves both hands")

@@ -20,9 +20,9 @@ from engine.library import (
     folder_sources,
     index_folder,
     search,
-    window_ranges,
 )
 from engine import library_cli
+from engine.runtime import window_ranges
 
 # Queries a person would type for each content label of the clips put in the test library.
 QUERIES = {
@@ -32,6 +32,7 @@ QUERIES = {
     "raise-up-both-hands": "someone raises both hands up",
 }
 PER_CONTENT = 6
+UNREADABLE = ["broken.bvh", "dangling.bvh", "junk.npy"]
 
 
 def content_of(key: str) -> str:
@@ -57,10 +58,12 @@ def extract_clips(archive: Path, folder: Path, contents, per_content: int) -> li
 
 @pytest.fixture(scope="module")
 def library_source(tmp_path_factory, bandai2) -> Path:
-    """A few dozen real clips, in sub-folders (so the scan is recursive), plus a broken file."""
+    """A few dozen real clips, in sub-folders (so the scan is recursive), plus files that cannot be read."""
     folder = tmp_path_factory.mktemp("library_source")
     extract_clips(bandai2, folder, QUERIES, PER_CONTENT)
     (folder / "broken.bvh").write_text("HIERARCHY\nROOT Hips\n{\n")
+    (folder / "junk.npy").write_bytes(b"\x93NUMPY garbage")
+    (folder / "dangling.bvh").symlink_to(folder / "nowhere.bvh")
     return folder
 
 
@@ -75,7 +78,7 @@ def engine(tiny_bundle):
 def library(library_source, tmp_path) -> Path:
     """A private copy (file times kept) so a test may touch, move or delete files."""
     folder = tmp_path / "library"
-    shutil.copytree(library_source, folder)
+    shutil.copytree(library_source, folder, symlinks=True)
     return folder
 
 
@@ -96,10 +99,10 @@ def test_windows_cover_every_frame_and_end_flush():
     assert covered.all()
 
 
-def test_index_lists_every_readable_clip_and_the_broken_file(built, library_source):
+def test_index_lists_every_readable_clip_and_the_unreadable_files(built, library_source):
     index, report, out = built
     assert len(index.entries) == PER_CONTENT * len(QUERIES)
-    assert [f.key for f in report.failed] == ["broken.bvh"]
+    assert [f.key for f in report.failed] == UNREADABLE
     assert index.clip_embeddings.shape == (len(index.entries), index.dim)
     assert np.allclose(np.linalg.norm(index.window_embeddings, axis=1), 1.0, atol=1e-3)
     for entry in index.entries:
@@ -126,6 +129,10 @@ def test_a_query_built_from_labels_finds_clips_with_those_labels_first(engine, b
 
 def test_hits_carry_a_frame_range_inside_the_clip(engine, built):
     index = built[0]
+    with pytest.raises(EngineInputError, match="empty search query"):
+        search(engine, index, "  ")
+    with pytest.raises(EngineInputError, match="top-k"):
+        search(engine, index, "a person runs", top_k=0)
     frames = {e.key: e.frames for e in index.entries}
     for hit in search(engine, index, "someone waves both hands", top_k=len(frames)):
         assert 0 <= hit.start < hit.end <= frames[hit.key]
@@ -135,7 +142,7 @@ def test_hits_carry_a_frame_range_inside_the_clip(engine, built):
 def test_reindex_reads_only_the_changed_files(engine, library, tmp_path):
     out = tmp_path / "idx"
     first, report, _ = index_folder(engine, library, out)
-    assert len(report.read) == len(first.entries) + 1  # the broken file was tried once
+    assert len(report.read) == len(first.entries) + len(UNREADABLE)  # unreadable files are tried once
     touched = next(e.key for e in first.entries)
     stamp = os.stat(library / touched)
     os.utime(library / touched, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
@@ -147,7 +154,7 @@ def test_reindex_reads_only_the_changed_files(engine, library, tmp_path):
     second, report, _ = index_folder(engine, library, out)
     assert sorted(report.read) == sorted([touched, "renamed.bvh"])
     assert report.dropped == sorted([moved, deleted])
-    assert [f.key for f in report.failed] == ["broken.bvh"]  # still listed, not parsed again
+    assert [f.key for f in report.failed] == UNREADABLE  # still listed, not parsed again
     assert len(report.reused) == len(first.entries) - 3
     keys = [e.key for e in second.entries]
     assert moved not in keys and deleted not in keys and "renamed.bvh" in keys
@@ -198,7 +205,7 @@ def test_command_line_index_and_search(tiny_bundle, library, tmp_path, capsys):
     out = tmp_path / "idx"
     assert library_cli.main(["index", str(library), "--bundle", str(tiny_bundle), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "broken.bvh" in printed and "1 unreadable" in printed
+    assert "3 file(s) could not be read" in printed and all(key in printed for key in UNREADABLE)
     assert library_cli.main(["search", "a person runs", "--index", str(out), "--top-k", "3", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 3 and content_of(hits[0]["key"]) == "run"

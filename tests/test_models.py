@@ -88,3 +88,13 @@ def test_build_models_is_seeded():
         assert torch.equal(x, y), name
     c = build_models(load_config("tiny", ["seed=1"]), FEATURES)
     assert not torch.equal(c.decoder.output.weight, a.decoder.output.weight)
+
+
+def test_summary_statistics_handle_any_length():
+    x = torch.arange(12.0).view(1, 4, 3)
+    summary = build_models(load_config("tiny"), 3).motion_encoder.summary(x)
+    assert summary.shape == (1, 9)
+    assert summary[0, :3].tolist() == [4.5, 5.5, 6.5]  # mean over time
+    assert summary[0, 6:].tolist() == [3.0, 3.0, 3.0]  # mean absolute change per frame
+    one = build_models(load_config("tiny"), 3).motion_encoder.summary(x[:, :1])
+    assert torch.isfinite(one).all() and one[0, 6:].tolist() == [0.0, 0.0, 0.0]

@@ -147,3 +147,55 @@ def test_torchrun_two_cpu_processes(tmp_path):
     assert result.stdout.count("[vae] starting") == 1
     vae = read_json(run_dir / "stages" / "vae" / "metrics.json")
     assert len(vae["history"]) == 2 and np.isfinite(vae["history"][-1]["val_loss"])
+
+
+@pytest.mark.slow
+def test_evaluation_reports_every_dataset(tiny_run, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    assert training_main(["evaluate", "--run-dir", str(run_dir)]) == 0
+    metrics = read_json(run_dir / "evaluation" / "metrics.json")
+    assert set(metrics["datasets"]) == {"bandai-1", "bandai-2", "cmu-dance"}
+    for name, result in metrics["datasets"].items():
+        if not result["windows"]:
+            continue
+        assert 0 <= result["motion_to_text"]["content_top1"] <= result["motion_to_text"]["content_top3"] <= 1
+        assert 0 <= result["text_to_motion"]["r1"] <= result["text_to_motion"]["r5"] <= result["text_to_motion"]["r10"]
+        generation = result["generation"]
+        assert generation["prompts"] > 0 and generation["diversity"] > 0
+        assert generation["generated"]["jitter"] > 0 and "kmeans_baseline_content_top1" in result
+    report = (run_dir / "evaluation" / "report.md").read_text()
+    assert all(name in report for name in ("bandai-1", "bandai-2", "cmu-dance"))
+
+
+def _pettee_cloud(joints: np.ndarray) -> np.ndarray:
+    """Markers (seed layout: markers x frames x 3) whose marker-group averages give back ``joints``."""
+    from engine.skeleton import PETTEE_MARKERS, marker_weights
+
+    weights = marker_weights(list(PETTEE_MARKERS))
+    markers = np.einsum("mj,fjc->fmc", np.linalg.pinv(weights), joints)
+    return markers.transpose(1, 0, 2).astype(np.float32)
+
+
+@pytest.mark.slow
+def test_cluster_command_labels_a_pettee_npy_folder(tiny_run, bandai1, tmp_path):
+    from training.corpus import load_bandai, load_source
+
+    folder = tmp_path / "pettee"
+    folder.mkdir()
+    for clip in load_bandai(bandai1, limit=8):
+        np.save(folder / f"{clip.take}.npy", _pettee_cloud(clip.motion.positions))
+    out = tmp_path / "clusters"
+    base = ["cluster", "--run-dir", str(tiny_run), "--data", str(folder), "--out", str(out), "--set", "k_max=4",
+            "--set", "gif=false"]  # fmt: skip
+    assert training_main(base) == 0
+    report = read_json(out / "clusters.json")
+    assert 2 <= report["k"] <= 4 and sum(report["sizes"]) > 8
+    assert (out / "silhouette.png").exists() and len(list((out / "previews").glob("*.png"))) == report["k"]
+    assert not (out / "captions.csv").exists()
+    (out / "names.toml").write_text("".join(f'{c} = "move {c}"\n' for c in range(report["k"])))
+    assert training_main(base + ["--names", str(out / "names.toml")]) == 0
+    shutil.copy(out / "captions.csv", folder / "captions.csv")
+    clips = load_source(folder, cache_dir=None)
+    assert len(clips) == sum(report["sizes"])
+    assert {c.description for c in clips} <= {f"move {c}" for c in range(report["k"])}

@@ -1,7 +1,7 @@
 """``python -m training COMMAND ...``: one command per stage, each a thin layer over importable functions."""
 
 import sys
-from importlib import import_module
+from engine.cli import dispatch
 
 # command -> (module with a ``main(argv)``, one-line help)
 COMMANDS = {
@@ -19,14 +19,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print("usage: python -m training COMMAND [options]\n\ncommands:")
-        for name, (_, text) in COMMANDS.items():
-            print(f"  {name:<12} {text}")
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    module, _ = COMMANDS[argv[0]]
-    return import_module(module).main(argv[1:]) or 0
+    return dispatch("training", COMMANDS, argv)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def evaluate_dataset(ctx: Context, name: str, windows, split: str, classifier, k
         return {"split": split, "windows": 0}
     features = torch.from_numpy(windows.features[rows])
     pooled, mu, _ = encode_windows(models.motion_encoder, features)
-    motion_shared = models.motion_encoder.embed(pooled)
+    motion_shared = models.motion_encoder.embed(pooled, models.motion_encoder.summary(features))
     text_shared, text_latent = models.text_heads(torch.from_numpy(ctx.sentence_embeddings(captions)))
     content = [plain_label(c) for c in windows.content[rows]]
     style = [_style(s) for s in windows.style[rows]]
@@ -160,7 +160,8 @@ def evaluate_dataset(ctx: Context, name: str, windows, split: str, classifier, k
     # Generation: prompts = one caption per window, at most ``max_prompts`` of them.
     pick = rng.permutation(len(rows))[: cfg["max_prompts"]]
     gen = generate(models.decoder, text_shared[pick], text_latent[pick], windows.length,
-                   ctx.config["t2m"]["noise_scale"], cfg["generated_per_caption"], ctx.config["seed"]).numpy()  # fmt: skip
+                   read_json(ctx.run_dir / "generation.json")["noise_scale"], cfg["generated_per_caption"],
+                   ctx.config["seed"]).numpy()  # fmt: skip
     flat = gen.reshape(-1, *gen.shape[2:])
     target = np.repeat(windows.content[rows][pick].astype(str), gen.shape[1])
     real_pred = classifier.predict(window_summary(windows.features[rows]))

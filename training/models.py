@@ -5,7 +5,8 @@ Three modules have forwards that are exactly the ONNX contract (export/ traces t
 * ``TextEncoder(input_ids, attention_mask) -> (text_shared, text_latent)``: frozen MiniLM, mean pooling, then
   ``TextHeads`` (a shared-space projection, L2-normalised, and a LayerNorm projection into the VAE latent).
 * ``MotionEncoder(features) -> (motion_shared, mu)``: LSTM with temporal attention pooling; the VAE's
-  posterior (``mu``, ``logvar``) and the shared-space head both read the pooled state.
+  posterior (``mu``, ``logvar``) reads the pooled state, the shared-space head reads it together with
+  per-feature statistics of the window (``MotionEncoder.summary``).
 * ``MotionDecoder(z, cond, time) -> features``: GRU layers with residual connections, conditioned on the
   latent ``z`` and the prompt's ``text_shared``; ``time`` (t/(T-1), B x T x 1) sets the length.
 
@@ -50,7 +51,7 @@ class MotionEncoder(nn.Module):
         self.attention = TemporalAttention(2 * hidden)
         self.mu = nn.Linear(2 * hidden, latent_dim)
         self.logvar = nn.Linear(2 * hidden, latent_dim)
-        self.shared = _head(2 * hidden, head_hidden, shared_dim, dropout)
+        self.shared = _head(2 * hidden + 3 * feature_dim, head_hidden, shared_dim, dropout)
 
     def pool(self, features: torch.Tensor) -> torch.Tensor:
         """The attention-pooled LSTM state (B x 2H) that both the VAE and the shared head read."""
@@ -60,12 +61,23 @@ class MotionEncoder(nn.Module):
     def posterior(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.mu(pooled), self.logvar(pooled).clamp(-10.0, 10.0)
 
-    def embed(self, pooled: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.shared(pooled), dim=-1)
+    @staticmethod
+    def summary(features: torch.Tensor) -> torch.Tensor:
+        """Per-feature mean, spread and mean absolute frame-to-frame change over time (B x 3F).
+
+        The VAE's pooled state is made to reconstruct; these plain statistics carry what tells labels apart
+        (tempo, range of motion, posture), so the shared head reads both.
+        """
+        steps = torch.ones_like(features[:, 1:, :1]).sum(dim=1).clamp(min=1.0)  # T - 1 without Python ints
+        change = (features[:, 1:] - features[:, :-1]).abs().sum(dim=1) / steps
+        return torch.cat([features.mean(dim=1), features.std(dim=1, unbiased=False), change], dim=-1)
+
+    def embed(self, pooled: torch.Tensor, summary: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.shared(torch.cat([pooled, summary], dim=-1)), dim=-1)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pooled = self.pool(features)
-        return self.embed(pooled), self.mu(pooled)
+        return self.embed(pooled, self.summary(features)), self.mu(pooled)
 
 
 class MotionDecoder(nn.Module):

@@ -69,11 +69,12 @@ class AlignObjective(nn.Module):
         self.content = nn.Linear(shared_dim, max(1, len(labels["content"])))
         self.style = nn.Linear(shared_dim, max(1, len(labels["style"])))
 
-    def embed(self, pooled: torch.Tensor, sentences: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return F.normalize(self.motion_head(pooled), dim=-1), F.normalize(self.text_head(sentences), dim=-1)
+    def embed(self, motion: torch.Tensor, sentences: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Shared-space vectors of motion (pooled state and summary, concatenated) and of sentences."""
+        return F.normalize(self.motion_head(motion), dim=-1), F.normalize(self.text_head(sentences), dim=-1)
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
-        motion, text = self.embed(batch["pooled"], batch["sentences"])
+        motion, text = self.embed(batch["motion"], batch["sentences"])
         same = batch["same"]
         if self.cfg["loss"] == "triplet":
             contrast = hardest_triplet(motion, text, batch["clusters"], same, self.cfg["triplet_margin"])
@@ -98,7 +99,7 @@ def make_batch(items: Embedded, idx: np.ndarray, rng: np.random.Generator, thres
     rows = [items.captions[i][rng.integers(len(items.captions[i]))] for i in idx]
     sentences = items.sentence_table[rows]
     batch = {
-        "pooled": items.pooled[idx],
+        "motion": torch.cat([items.pooled[idx], items.summary[idx]], dim=-1),
         "sentences": sentences,
         "same": same_meaning(items.meaning[idx], sentences, threshold),
         "content_ids": items.content_ids[idx],
@@ -127,7 +128,7 @@ def validate(objective: AlignObjective, items: Embedded, threshold: float, chunk
         if len(part) < 2:
             break
         batch = make_batch(items, part, rng, threshold, None)
-        motion, text = objective.embed(batch["pooled"], batch["sentences"])
+        motion, text = objective.embed(batch["motion"], batch["sentences"])
         losses.append(float(infonce(motion, text, objective.log_scale.exp(), batch["same"])) * len(part))
         best = (text @ motion.T).argmax(dim=1)
         hits += int(batch["same"][torch.arange(len(part)), best].sum())

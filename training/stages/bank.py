@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 from engine.motion import DEFAULT_FPS
 
-from ..artifacts import save_run
+from ..artifacts import read_json, save_run
 from ..captioning import canonical_caption
 from .context import Context
 from .data import plain_label
@@ -51,7 +51,7 @@ def generation_params(ctx: Context) -> dict:
         "window": d["window"],
         "min_frames": t["min_frames"],
         "fps": DEFAULT_FPS,
-        "noise_scale": t["noise_scale"],
+        "noise_scale": read_json(ctx.stage_dir("t2m") / "metrics.json")["noise_scale"],
         "latent_dim": ctx.config["model"]["latent_dim"],
         "shared_dim": ctx.config["model"]["shared_dim"],
     }

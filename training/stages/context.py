@@ -54,7 +54,7 @@ class Context:
     def models(self) -> Models:
         """The run's current models: the last saved weights, or a fresh seeded start."""
         if "models" not in self.cache:
-            models = build_models(self.config, self.data.feature_dim)
+            models = build_models(self.config, int(self.data.norm.mean.shape[0]))
             if (self.run_dir / WEIGHTS).exists():
                 models.load_state_dict(load_torch(self.run_dir / WEIGHTS))
             self.cache["models"] = models

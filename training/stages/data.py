@@ -32,9 +32,7 @@ def prepare_from_config(config: dict, progress: bool = True) -> Prepared:
     d = config["data"]
     limit = d["max_clips_per_source"] or None
     clips = load_corpus(source_paths(config), limit=limit, progress=progress)
-    prepared = prepare(clips, d["window"], d["stride"], tuple(d["split"]), config["seed"])
-    prepared.feature_dim = int(prepared.norm.mean.shape[0])
-    return prepared
+    return prepare(clips, d["window"], d["stride"], tuple(d["split"]), config["seed"])
 
 
 def load_prepared(run_dir: Path) -> Prepared:
@@ -91,7 +89,7 @@ def run(ctx: Context) -> dict:
     ctx.cache["data"] = prepared
     if ctx.world.is_main:
         save_run(ctx.run_dir, norm=prepared.norm, labels=prepared.labels)
-    return {"splits": summary(prepared), "feature_dim": prepared.feature_dim}
+    return {"splits": summary(prepared), "feature_dim": int(prepared.norm.mean.shape[0])}
 
 
 def main(argv: list[str] | None = None) -> int:

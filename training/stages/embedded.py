@@ -1,5 +1,6 @@
 """Windows as the stages after the VAE see them: the motion encoder's LSTM is frozen from then on, so each
-window (and each augmented copy of a training window) is run through it once, and each caption through the
+window (and each augmented copy of a training window) is run through it once (with the window's summary
+statistics), and each caption through the
 frozen MiniLM once; the alignment, text and text-to-motion stages then train small heads on those numbers.
 
 An ``Embedded`` set holds, per item (a window, or an augmented copy of one): its normalised features, the
@@ -33,6 +34,7 @@ class Embedded:
     texts: list[str]  # sentence_table's texts
     sentence_table: torch.Tensor  # [U, 384] MiniLM embeddings
     pooled: torch.Tensor  # [M, 2H]
+    summary: torch.Tensor  # [M, 3F] MotionEncoder.summary
     mu: torch.Tensor  # [M, Z]
     logvar: torch.Tensor
 
@@ -98,6 +100,7 @@ def build_embedded(ctx: Context, split: str, copies: int, captions_per_item: int
         texts=unique,
         sentence_table=torch.from_numpy(ctx.sentence_embeddings(unique)),
         pooled=pooled,
+        summary=ctx.models.motion_encoder.summary(features),
         mu=mu,
         logvar=logvar,
     )

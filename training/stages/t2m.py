@@ -3,7 +3,8 @@
 Per training pair (window, caption) the decoder gets ``cond`` = the caption's ``text_shared`` and a latent
 ``z`` that is, for a ``posterior_share`` of the pairs, a sample of the window's own posterior (keeping the
 decoder faithful to z, so different noise gives different motion) and otherwise the generation latent
-``text_latent + noise_scale * eps`` (what the engine feeds it). Each batch is cut to a random length in
+``text_latent + noise_scale * eps`` (what the engine feeds it; noise_scale "auto" = the spread of the
+posterior means of windows that share a caption meaning). Each batch is cut to a random length in
 [min_frames, window] with ``time`` = t/(T-1), so the decoder produces a whole movement for any T.
 Loss: the VAE's velocity-aware reconstruction loss. Text heads and the encoder stay frozen.
 """
@@ -46,16 +47,32 @@ def caption_conditions(ctx: Context, items: Embedded) -> tuple[torch.Tensor, tor
     return heads(items.sentence_table)
 
 
+def resolve_noise_scale(cfg: dict, items: Embedded) -> float:
+    """The configured noise scale, or with "auto" the spread of the posterior means within a caption meaning
+    (root mean square over latent dimensions): then text_latent + noise_scale * eps spreads like the windows
+    the prompt describes."""
+    if cfg["noise_scale"] != "auto":
+        return float(cfg["noise_scale"])
+    idx = items.captioned()
+    groups = {}
+    for i in idx:
+        groups.setdefault(items.meaning[i], []).append(i)
+    variances = [items.mu[g].var(dim=0, unbiased=False).mean() * len(g) for g in groups.values() if len(g) > 1]
+    counted = sum(len(g) for g in groups.values() if len(g) > 1)
+    return float(torch.sqrt(sum(variances) / counted)) if counted else 1.0
+
+
 def make_batch(items: Embedded, idx: np.ndarray, conditions, rng: np.random.Generator, cfg: dict,
-               frames: int, noise: bool = True) -> dict:  # fmt: skip
+               frames: int, noise_scale: float = 0.0) -> dict:  # fmt: skip
+    """A batch of (target window, z, cond); without noise (validation) z is the caption's text_latent."""
     shared, latent = conditions
     rows = [items.captions[i][rng.integers(len(items.captions[i]))] for i in idx]
     z = latent[rows].clone()
-    if noise:
+    if noise_scale > 0:
         eps = torch.from_numpy(rng.standard_normal(z.shape).astype(np.float32))
         from_posterior = torch.from_numpy(rng.random(len(idx)) < cfg["posterior_share"])
         posterior = items.mu[idx] + eps * torch.exp(0.5 * items.logvar[idx])
-        z = torch.where(from_posterior[:, None], posterior, z + cfg["noise_scale"] * eps)
+        z = torch.where(from_posterior[:, None], posterior, z + noise_scale * eps)
     return {"features": items.features[idx, :frames], "z": z, "cond": shared[rows]}
 
 
@@ -66,7 +83,7 @@ def validate(objective: T2MObjective, items: Embedded, conditions, cfg: dict, ch
     sums, count = {}, 0
     for start in range(0, len(idx), chunk):
         part = idx[start : start + chunk]
-        batch = make_batch(items, part, conditions, rng, cfg, items.features.shape[1], noise=False)
+        batch = make_batch(items, part, conditions, rng, cfg, items.features.shape[1])
         for k, v in objective(batch).items():
             sums[k] = sums.get(k, 0.0) + float(v) * len(part)
         count += len(part)
@@ -78,6 +95,7 @@ def run(ctx: Context) -> dict:
     train, val = embedded(ctx, "train"), embedded(ctx, "val")
     train_conditions, val_conditions = caption_conditions(ctx, train), caption_conditions(ctx, val)
     objective = T2MObjective(ctx.models.decoder, cfg)
+    noise_scale = resolve_noise_scale(cfg, train)
     pool = train.captioned()
     window = train.features.shape[1]
     steps = max(1, cfg["windows_per_epoch"] // ctx.world.size // cfg["batch_size"])
@@ -90,7 +108,7 @@ def run(ctx: Context) -> dict:
         lengths = rng.integers(min(cfg["min_frames"], window), window + 1, size=steps)
         mine = distributed.shard(torch.from_numpy(order), ctx.world).numpy()
         for step, idx in enumerate(batched(mine, cfg["batch_size"])):
-            yield make_batch(train, idx, train_conditions, rng, cfg, int(lengths[step]))
+            yield make_batch(train, idx, train_conditions, rng, cfg, int(lengths[step]), noise_scale)
 
     fit = Fit(NAME, objective, batches, steps, lambda o: validate(o, val, val_conditions, cfg), optimizer,
               cfg["epochs"], cfg["grad_clip"], cfg["patience"])  # fmt: skip
@@ -101,7 +119,7 @@ def run(ctx: Context) -> dict:
     objective.eval()
     with torch.no_grad():
         final = validate(objective, val, val_conditions, cfg)
-    return {"epochs_run": len(history), "val": final, "history": history}
+    return {"epochs_run": len(history), "noise_scale": noise_scale, "val": final, "history": history}
 
 
 def main(argv: list[str] | None = None) -> int:
