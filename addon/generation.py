@@ -44,6 +44,8 @@ def sample_for_description(obj, scene, settings=None) -> Motion:
 def store_description(settings, obj_name: str, description) -> None:
     settings.described = obj_name
     settings.sentence = description.sentence
+    settings.content = description.content[0] if description.content else ""
+    settings.style = description.style[0] if description.style else ""
     settings.matches.clear()
     for text, score in description.matches:
         item = settings.matches.add()

@@ -8,7 +8,6 @@ armature, no bundle) and say why.
 import bpy
 
 from . import engine_loader, generation, interpolation, sampling
-from .keyframes import assign_action
 from .progress import SteppedOperator
 
 

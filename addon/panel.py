@@ -46,6 +46,8 @@ class CHOREOLINGO_PT_describe(Sidebar, bpy.types.Panel):
             box = layout.box()
             box.label(text=settings.described, icon="ARMATURE_DATA")
             box.label(text=settings.sentence)
+            if settings.content:
+                box.label(text=f"content: {settings.content}   style: {settings.style or '-'}")
             for match in settings.matches:
                 row = box.row()
                 row.label(text=match.text)

@@ -38,6 +38,8 @@ class CHOREOLINGO_PG_settings(bpy.types.PropertyGroup):
     top_k: IntProperty(name="Top K", default=5, min=1, max=20)
     described: StringProperty(name="Described")
     sentence: StringProperty(name="Sentence")
+    content: StringProperty(name="Content", description="Best content label of the last description")
+    style: StringProperty(name="Style", description="Best style label of the last description")
     matches: CollectionProperty(type=CHOREOLINGO_PG_match)
     # Interpolate
     path_source: EnumProperty(

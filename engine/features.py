@@ -161,6 +161,33 @@ def features_to_motion(features: np.ndarray, fps: float = DEFAULT_FPS, name: str
     return Motion(positions.astype(np.float32), fps, name)
 
 
+def remove_foot_sliding(features: np.ndarray) -> np.ndarray:
+    """Features (frames x ``FEATURE_DIM``, not normalized) whose root velocity keeps feet in contact still.
+
+    A generated root often drifts while the predicted contacts say a foot is planted, so the foot skates. Per
+    frame, each foot joint's ground displacement to the next frame (in the frame's heading frame: the root's
+    step plus the turned local position's change) is computed, and the smallest one among the joints in
+    contact (> 0.5) is taken off the root velocity: that joint stays where it is. The least moving joint
+    rather than the mean of the planted ones, so a heel lifting off a planted toe (it moves, the toe does
+    not) does not shift the body. Frames without contact are kept; poses, turns and contacts too. Captured
+    motion is nearly unchanged (its planted feet move less than ``CONTACT_SPEED`` by definition).
+    """
+    f = np.array(features, dtype=np.float32)
+    if f.ndim != 2 or f.shape[1] != FEATURE_DIM:
+        raise EngineInputError(f"features must be frames x {FEATURE_DIM}, got shape {f.shape}")
+    if len(f) < 2:
+        return f
+    feet = f[:, LOCAL_POSITIONS].reshape(len(f), len(JOINTS), 3)[:, FEET].astype(np.float64)
+    turned = rotate_yaw(feet[1:], f[:-1, HEADING_CHANGE, None])
+    step = turned[..., [0, 2]] - feet[:-1, :, [0, 2]] + f[:-1, None, ROOT_VELOCITY]
+    contact = f[:-1, FOOT_CONTACTS] > 0.5
+    anchor = np.where(contact, np.linalg.norm(step, axis=-1), np.inf).argmin(axis=1)
+    slide = step[np.arange(len(step)), anchor] * contact.any(axis=1, keepdims=True)
+    f[:-1, ROOT_VELOCITY] -= slide.astype(np.float32)
+    f[-1, ROOT_VELOCITY] = f[-2, ROOT_VELOCITY]  # the last frame repeats the step before, as in the layout
+    return f
+
+
 def sliding_windows(features: np.ndarray, length: int = 50, stride: int = 20) -> np.ndarray:
     """Windows (N x length x F, a copy) starting at 0, stride, 2*stride, ... that fit inside the sequence.
 

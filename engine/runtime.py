@@ -27,7 +27,7 @@ from . import generation
 from .bundle import load_bundle
 from .description import Description, describe_from_similarities
 from .errors import EngineInputError
-from .features import NormStats, features_to_motion, motion_to_features
+from .features import NormStats, features_to_motion, motion_to_features, remove_foot_sliding
 from .motion import Motion
 from .text import TextEncoder, TextEncoding, TextTokenizer
 
@@ -158,7 +158,8 @@ class Engine:
     def _to_motions(self, features: np.ndarray, name: str, meta: list[dict]) -> list[Motion]:
         motions = []
         for i, sequence in enumerate(features):
-            motion = features_to_motion(self.norm.denormalize(sequence), self.fps, f"{name} {i + 1}".strip())
+            planted = remove_foot_sliding(self.norm.denormalize(sequence))  # decoded roots drift over planted feet
+            motion = features_to_motion(planted, self.fps, f"{name} {i + 1}".strip())
             motion.meta.update(meta[i], model_version=self.manifest["model_version"])
             motions.append(motion)
         return motions

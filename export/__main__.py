@@ -7,6 +7,7 @@ from engine.cli import dispatch
 COMMANDS = {
     "bundle": ("export.bundle", "a training run to a model bundle (ONNX, tokenizer, bank, manifest)"),
     "extension": ("export.extension", "the Blender extension zips (add-on + engine + bundle + wheels), built and validated"),
+    "release": ("export.release", "the main job: train, evaluate, export, build the extension, run it headless"),
     "torch-timing": ("export.torch_timing", "time a run's PyTorch prompt-to-motion (for engine.benchmark)"),
 }
 

@@ -15,6 +15,7 @@ from engine.features import (
     features_to_motion,
     headings,
     motion_to_features,
+    remove_foot_sliding,
     rotate_yaw,
     sliding_windows,
 )
@@ -154,3 +155,37 @@ def test_round_trip_on_real_cmu_trial(cmu_dir):
     back = features_to_motion(motion_to_features(clip.motion))
     assert np.abs(back.positions - canonical(clip.motion.positions)).max() < 1e-4
     assert FEET == tuple(JOINT_INDEX[n] for n in ("LeftFoot", "LeftToes", "RightFoot", "RightToes"))
+
+
+def contact_sliding(features: np.ndarray) -> float:
+    """Mean ground speed (m/s) of foot joints while their contact feature is set."""
+    p = features_to_motion(features).positions.astype(np.float64)
+    speed = np.linalg.norm(np.diff(p[:, list(FEET)][..., [0, 2]], axis=0), axis=-1) * 30.0
+    return float(speed[features[:-1, FOOT_CONTACTS] > 0.5].mean())
+
+
+def test_remove_foot_sliding_plants_the_feet_of_a_drifting_walk():
+    features = motion_to_features(walking_motion(frames=120))
+    drifting = features.copy()
+    drifting[:, ROOT_VELOCITY] += [0.004, 0.012]  # the body skates 0.38 m/s over its planted feet
+    assert contact_sliding(drifting) > 0.3
+    fixed = remove_foot_sliding(drifting)
+    assert contact_sliding(fixed) < 0.05
+    assert abs(contact_sliding(fixed) - contact_sliding(remove_foot_sliding(features))) < 0.01  # no drift left
+    unchanged = [LOCAL_POSITIONS, slice(HEADING_CHANGE, HEADING_CHANGE + 1), FOOT_CONTACTS]
+    for part in unchanged:
+        np.testing.assert_array_equal(fixed[:, part], drifting[:, part])
+    with pytest.raises(EngineInputError):
+        remove_foot_sliding(features[:, :10])
+
+
+def test_remove_foot_sliding_barely_changes_captured_motion(bandai2):
+    from training.corpus import load_bandai
+
+    for clip in load_bandai(bandai2, limit=4):
+        features = motion_to_features(clip.motion)
+        fixed = remove_foot_sliding(features)
+        speed = np.linalg.norm(features[:, ROOT_VELOCITY], axis=-1).mean() * 30.0
+        change = np.linalg.norm(fixed[:, ROOT_VELOCITY] - features[:, ROOT_VELOCITY], axis=-1).mean() * 30.0
+        assert change < 0.03 + 0.05 * speed, (clip.take, change, speed)  # m/s: a few % of the root's speed
+        assert contact_sliding(fixed) <= contact_sliding(features) + 1e-6, clip.take

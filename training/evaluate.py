@@ -1,14 +1,15 @@
 """Evaluation of a trained run, per dataset (bandai-1, bandai-2, cmu-dance, ...; never only pooled).
 
-On each dataset's test windows (its validation windows when its test split is empty, as for the CMU trials;
-the report says which), captions written with the held-out templates:
+On each dataset's test windows (its validation windows when its test split is empty; the report says which),
+captions written with the held-out templates:
 
 * motion -> text: the description bank ranked by cosine in the shared space. Content top-1 / top-3: the
   window's content word is that of the best / one of the three best entries; style top-1: the style word of
   the best entry that has one (styles compared as caption words: masculinity = masculine).
 * text -> motion: each caption ranks the windows; a hit is a window that means the same (same content and
   style words). R@1/5/10 over the whole set, and R@1 within random batches of 32 pairs.
-* generation: two samples per caption (z = text_latent + noise_scale * eps). A content classifier trained
+* generation: two samples per caption (z = text_latent + noise_scale * eps), cleaned of foot sliding as the
+  engine cleans them (``engine.features.remove_foot_sliding``). A content classifier trained
   on real training windows only (logistic regression on per-window feature statistics) scores them (and,
   as its own check, the real test windows); diversity (mean distance between samples of one caption vs
   between real windows of one label), jitter (mean joint acceleration, m/s^2) and foot sliding (mean
@@ -26,7 +27,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from engine.features import FOOT_CONTACTS, features_to_motion
+from engine.features import FOOT_CONTACTS, features_to_motion, remove_foot_sliding
 from engine.skeleton import FEET
 
 from .artifacts import load_torch, read_json, write_json, write_text
@@ -162,7 +163,10 @@ def evaluate_dataset(ctx: Context, name: str, windows, split: str, classifier, k
     gen = generate(models.decoder, text_shared[pick], text_latent[pick], windows.length,
                    read_json(ctx.run_dir / "generation.json")["noise_scale"], cfg["generated_per_caption"],
                    ctx.config["seed"]).numpy()  # fmt: skip
-    flat = gen.reshape(-1, *gen.shape[2:])
+    # Scored as the engine delivers them: with the root's drift over planted feet removed.
+    flat = np.stack([windows.norm.normalize(remove_foot_sliding(windows.norm.denormalize(g)))
+                     for g in gen.reshape(-1, *gen.shape[2:])])  # fmt: skip
+    gen = flat.reshape(gen.shape)
     target = np.repeat(windows.content[rows][pick].astype(str), gen.shape[1])
     real_pred = classifier.predict(window_summary(windows.features[rows]))
     by_label = [windows.features[rows][windows.content[rows] == label] for label in set(windows.content[rows])]
