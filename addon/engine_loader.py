@@ -77,14 +77,14 @@ def device_info() -> str:
 
 
 def release() -> None:
-    """Forget the cached engine and undo every sys.path change (the add-on is being disabled)."""
+    """Forget the cached engine and undo every sys.path change (the add-on is being disabled).
+
+    Imported ``engine`` modules stay in ``sys.modules``: Blender does not re-import the add-on's own submodules
+    when it is enabled again, and those hold references to the engine's classes (``Motion``), so a fresh
+    engine import would make ``isinstance`` checks fail. An updated extension needs Blender restarted anyway.
+    """
     _engines.clear()
     for entry in _added_paths:
         if entry in sys.path:
             sys.path.remove(entry)
-    if EMBEDDED_LIB.is_dir():
-        for name in [n for n in sys.modules if n == "engine" or n.startswith("engine.")]:
-            module_file = getattr(sys.modules[name], "__file__", "") or ""
-            if module_file.startswith(str(EMBEDDED_LIB)):
-                del sys.modules[name]
     _added_paths.clear()

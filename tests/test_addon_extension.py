@@ -55,6 +55,11 @@ SCRIPT = textwrap.dedent('''
         assert list(bpy.ops.choreolingo.describe_motion()) == ["FINISHED"]
         settings = bpy.context.scene.choreolingo
         out["describe"][clip] = [settings.sentence, settings.content, [[m.text, m.score] for m in settings.matches]]
+    # Disabling and enabling again (Preferences) keeps the add-on working.
+    bpy.ops.preferences.addon_disable(module="bl_ext.user_default.choreolingo")
+    bpy.ops.preferences.addon_enable(module="bl_ext.user_default.choreolingo")
+    out["describe_after_reenable"] = list(bpy.ops.choreolingo.describe_motion())
+    settings = bpy.context.scene.choreolingo  # registered anew by the enable
     imported = bpy.context.view_layer.objects.active
     settings.prompt, settings.target, settings.variations = "a person walks", "ACTIVE", 1
     out["generate_imported"] = list(bpy.ops.choreolingo.generate())
@@ -93,6 +98,7 @@ def test_extension_installs_generates_describes_undoes_and_unregisters(extension
     assert out["after_undo"] == [0, 0]  # one undo step removes the rig and its actions
     assert out["generate_imported"] == ["FINISHED"] and out["imported_action"] == "a person walks"
     assert out["leftovers"] == []
+    assert out["describe_after_reenable"] == ["FINISHED"]
     # Describing the imported armature names the clip's content, and says what the engine says about the same
     # file read directly (the same scores, to sampling precision).
     engine = Engine(tiny_bundle)

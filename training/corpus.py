@@ -364,7 +364,7 @@ def split_by_take(
     content is trained on. The held-out takes of a group are picked one by one from the style with the
     smallest share of its takes (in its dataset) already in that split, so styles spread over val and test
     in proportion too (first of the shuffled takes on ties).
-    A dataset that the ratios leave without any test take (too few takes per content) then gives one
+    A dataset that non-zero test ratios leave without any test take (too few takes per content) then gives one
     training take of each group that has two or more to test, so its held-out figures can be reported and
     every group keeps at least one training take.
     With the CMU trials (seed 0) this means ballet (4 trials) gives 2 to train, 1 to val and 1 to test; leap
@@ -396,7 +396,8 @@ def split_by_take(
     tested = {dataset for (dataset, _), name in split_of.items() if name == "test"}
     for (dataset, _), takes in sorted(left_in_train.items()):
         train = [t for t in takes if split_of[(dataset, t)] == "train"]
-        if dataset not in tested and len(train) >= 2:
+        # Only when a test split is asked for at all: ratios such as (1, 0, 0) keep everything in train.
+        if ratios[2] > 0 and dataset not in tested and len(train) >= 2:
             split_of[(dataset, train[-1])] = "test"
     out: dict[str, list[Clip]] = {name: [] for name in SPLITS}
     for clip in clips:

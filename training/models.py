@@ -4,9 +4,9 @@ Three modules have forwards that are exactly the ONNX contract (export/ traces t
 
 * ``TextEncoder(input_ids, attention_mask) -> (text_shared, text_latent)``: frozen MiniLM, mean pooling, then
   ``TextHeads`` (a shared-space projection, L2-normalised, and a LayerNorm projection into the VAE latent).
-* ``MotionEncoder(features) -> (motion_shared, mu)``: LSTM with temporal attention pooling; the VAE's
-  posterior (``mu``, ``logvar``) reads the pooled state, the shared-space head reads it together with
-  per-feature statistics of the window (``MotionEncoder.summary``).
+* ``MotionEncoder(features) -> (motion_shared, mu)``: bidirectional LSTM, pooled by temporal attention and
+  its end states; the VAE's posterior (``mu``, ``logvar``) reads the pooled state, the shared-space head
+  reads it together with per-feature statistics of the window (``MotionEncoder.summary``).
 * ``MotionDecoder(z, cond, time) -> features``: GRU layers with residual connections, conditioned on the
   latent ``z`` and the prompt's ``text_shared``; ``time`` (t/(T-1), B x T x 1) sets the length.
 
@@ -49,14 +49,16 @@ class MotionEncoder(nn.Module):
         self.input = nn.Linear(feature_dim, hidden)
         self.lstm = nn.LSTM(hidden, hidden, num_layers=layers, batch_first=True, bidirectional=True)
         self.attention = TemporalAttention(2 * hidden)
-        self.mu = nn.Linear(2 * hidden, latent_dim)
-        self.logvar = nn.Linear(2 * hidden, latent_dim)
-        self.shared = _head(2 * hidden + 3 * feature_dim, head_hidden, shared_dim, dropout)
+        self.mu = nn.Linear(4 * hidden, latent_dim)
+        self.logvar = nn.Linear(4 * hidden, latent_dim)
+        self.shared = _head(4 * hidden + 3 * feature_dim, head_hidden, shared_dim, dropout)
 
     def pool(self, features: torch.Tensor) -> torch.Tensor:
-        """The attention-pooled LSTM state (B x 2H) that both the VAE and the shared head read."""
-        states, _ = self.lstm(torch.tanh(self.input(features)))
-        return self.attention(states)
+        """What both the VAE and the shared head read (B x 4H): the attention-weighted mean of the LSTM states
+        and the last state of each direction. The mean says what moves; the end states keep when (the phase
+        of a step or a wave), without which the decoder can only draw the average over phases, a blur."""
+        states, (last, _) = self.lstm(torch.tanh(self.input(features)))
+        return torch.cat([self.attention(states), last[-2], last[-1]], dim=-1)
 
     def posterior(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.mu(pooled), self.logvar(pooled).clamp(-10.0, 10.0)

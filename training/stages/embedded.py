@@ -33,7 +33,7 @@ class Embedded:
     captions: list[list[int]]  # [M] rows of sentence_table
     texts: list[str]  # sentence_table's texts
     sentence_table: torch.Tensor  # [U, 384] MiniLM embeddings
-    pooled: torch.Tensor  # [M, 2H]
+    pooled: torch.Tensor  # [M, 4H] MotionEncoder.pool
     summary: torch.Tensor  # [M, 3F] MotionEncoder.summary
     mu: torch.Tensor  # [M, Z]
     logvar: torch.Tensor
