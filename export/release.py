@@ -29,8 +29,8 @@ BLENDER_SITE = REPO / ".cache" / "blender-site"
 MOCAP = REPO / "training" / "mocap"
 # Real clips described at the end: a ballet trial of the CMU database and Bandai takes held out of training
 # (test split of the default seed), so the descriptions are of motion the model has not seen.
-DESCRIBE_CMU = MOCAP / "cmu-dance" / "05_15.bvh"
-DESCRIBE_BANDAI = ("dataset-2_raise-up-both-hands_youthful_003.bvh", "dataset-1_kick_normal_001.bvh")
+DESCRIBE_CMU = MOCAP / "cmu-dance" / "05_19.bvh"
+DESCRIBE_BANDAI = ("dataset-1_bow_proud_001.bvh", "dataset-2_wave-both-hands_masculine_011.bvh")
 PROMPTS = ("a dancer performs a pirouette", "a person walks happily", "someone waves both hands")
 
 
