@@ -17,12 +17,15 @@ captions written with the held-out templates:
 * baseline: K-means labels: a test window takes the majority content of its nearest training cluster
   (clusters of the ``cluster`` stage), which motion -> text content top-1 should beat.
 
-Writes ``evaluation/metrics.json`` and ``evaluation/report.md`` in the run folder.
+Writes ``evaluation/metrics.json``, ``evaluation/report.md`` and pictures in the run folder: per dataset a PCA map
+of the shared space (motion windows and their captions, coloured by content) and stick figures of generated
+clips next to the real windows their prompts describe.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,6 +36,7 @@ from engine.skeleton import FEET
 from .artifacts import load_torch, read_json, write_json, write_text
 from .captioning import style_word
 from .models import time_grid
+from .plots import save_embedding_map, save_grid
 from .stages.context import Context
 from .stages.data import plain_label
 from .stages.embedded import encode_windows
@@ -135,7 +139,7 @@ def generate(decoder, text_shared: torch.Tensor, text_latent: torch.Tensor, fram
 
 
 def evaluate_dataset(ctx: Context, name: str, windows, split: str, classifier, kmeans: dict | None,
-                     bank: list[dict], bank_shared: torch.Tensor) -> dict:  # fmt: skip
+                     bank: list[dict], bank_shared: torch.Tensor, pictures: Path | None = None) -> dict:  # fmt: skip
     models, cfg = ctx.models, ctx.config["evaluate"]
     rows = np.flatnonzero(windows.dataset == name)
     rng = ctx.rng(f"evaluate-{name}")
@@ -171,6 +175,14 @@ def evaluate_dataset(ctx: Context, name: str, windows, split: str, classifier, k
     real_pred = classifier.predict(window_summary(windows.features[rows]))
     by_label = [windows.features[rows][windows.content[rows] == label] for label in set(windows.content[rows])]
     real_diversity = np.mean([mean_pairwise(x[:16]) for x in by_label if len(x) > 1] or [0.0])
+    if pictures is not None:
+        save_embedding_map(motion_shared.numpy(), text_shared.numpy(), content, pictures / f"map-{name}.png",
+                           f"{name} {split}: shared space, PCA (dots: motion windows, crosses: captions)")
+        shown = range(min(3, len(pick)))
+        motions = [features_to_motion(windows.norm.denormalize(x)) for i in shown
+                   for x in (gen[i, 0], windows.features[rows[pick[i]]])]  # fmt: skip
+        titles = [f"{kind}: {captions[pick[i]]}"[:36] for i in shown for kind in ("generated", "real")]
+        save_grid(motions, pictures / f"generated-vs-real-{name}.png", titles=titles)
     result["generation"] = {
         "prompts": int(len(pick)),
         "content_accuracy": float((classifier.predict(window_summary(flat)) == target).mean()),
@@ -245,7 +257,9 @@ def run(ctx: Context) -> dict:
     for name in sorted(set(data.train.dataset)):
         split = "test" if (data.test.dataset == name).any() else "val"
         windows = data.splits[split]
-        results["datasets"][name] = evaluate_dataset(ctx, name, windows, split, classifier, kmeans, bank, bank_shared)
+        pictures = ctx.run_dir / "evaluation" if ctx.world.is_main else None
+        results["datasets"][name] = evaluate_dataset(ctx, name, windows, split, classifier, kmeans, bank, bank_shared,
+                                                     pictures)  # fmt: skip
     if ctx.world.is_main:
         out = ctx.run_dir / "evaluation"
         write_json(out / "metrics.json", results)

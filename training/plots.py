@@ -93,3 +93,27 @@ def save_gif(motions: list[Motion], path: str | Path, titles: list[str] | None =
     FuncAnimation(fig, update, frames=frames).save(path, writer=PillowWriter(fps=fps), dpi=80)
     plt.close(fig)
     return path
+
+
+def save_embedding_map(motion: np.ndarray, text: np.ndarray, labels: list[str], path: str | Path,
+                       title: str = "") -> Path:  # fmt: skip
+    """2-D PCA map of motion (dots) and text (crosses) embeddings of one shared space, coloured by label."""
+    path = Path(path)
+    both = np.concatenate([motion, text]).astype(np.float64)
+    centred = both - both.mean(axis=0)
+    _, _, axes_ = np.linalg.svd(centred, full_matrices=False)
+    points = centred @ axes_[:2].T
+    names = sorted(set(labels))
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(names), 2)))
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    for colour, name in zip(colours, names):
+        rows = np.flatnonzero(np.asarray(labels) == name)
+        ax.scatter(*points[rows].T, s=8, color=colour, alpha=0.6, label=name)
+        ax.scatter(*points[len(motion) + rows].T, s=18, color=colour, marker="x", alpha=0.8)
+    ax.set_title(title or "shared space, PCA (dots: motion windows, crosses: their captions)", fontsize=9)
+    ax.legend(fontsize=6, markerscale=1.5, loc="best", ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
