@@ -24,7 +24,7 @@ from ..models import MotionEncoder, TextHeads
 from .context import Context
 from .data import balanced_indices, batched
 from .embedded import Embedded, embedded
-from .loop import Fit, plot_history, run_fit
+from .loop import Fit, train_stage
 
 NAME = "align"
 
@@ -158,15 +158,8 @@ def run(ctx: Context) -> dict:
 
     fit = Fit(NAME, objective, batches, steps, lambda o: validate(o, val, cfg["same_meaning_threshold"]),
               optimizer, cfg["epochs"], cfg["grad_clip"], cfg["patience"])  # fmt: skip
-    history = run_fit(fit, ctx.stage_dir(NAME), ctx.world)
-    ctx.save_models()
-    if ctx.world.is_main:
-        plot_history(history, ctx.stage_dir(NAME) / "loss.png", f"alignment ({cfg['loss']})")
-    objective.eval()
-    with torch.no_grad():
-        final = validate(objective, val, cfg["same_meaning_threshold"])
-    return {"epochs_run": len(history), "temperature": float(1 / objective.log_scale.detach().exp()), "val": final,
-            "history": history}  # fmt: skip
+    metrics = train_stage(ctx, fit, f"alignment ({cfg['loss']})")
+    return {"temperature": float(1 / objective.log_scale.detach().exp()), **metrics}
 
 
 def main(argv: list[str] | None = None) -> int:

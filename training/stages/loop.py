@@ -149,3 +149,18 @@ def plot_history(history: list[dict], path: Path, title: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def train_stage(ctx, fit: Fit, title: str) -> dict:
+    """Run ``fit`` in its stage folder, save the models, draw the loss curve and validate the final state.
+
+    Returns the stage's common metrics: ``epochs_run``, ``val`` (``fit.validate`` of the kept state) and
+    ``history``."""
+    history = run_fit(fit, ctx.stage_dir(fit.name), ctx.world)
+    ctx.save_models()
+    if ctx.world.is_main:
+        plot_history(history, ctx.stage_dir(fit.name) / "loss.png", title)
+    fit.objective.eval()
+    with torch.no_grad():
+        final = fit.validate(fit.objective)
+    return {"epochs_run": len(history), "val": final, "history": history}

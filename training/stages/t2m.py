@@ -20,7 +20,7 @@ from ..models import MotionDecoder, time_grid
 from .context import Context
 from .data import balanced_indices, batched
 from .embedded import Embedded, embedded
-from .loop import Fit, plot_history, run_fit
+from .loop import Fit, train_stage
 from .vae import reconstruction_terms
 
 NAME = "t2m"
@@ -116,14 +116,7 @@ def run(ctx: Context) -> dict:
     fit = Fit(NAME, objective, batches, steps, lambda o: validate(o, val, val_conditions, cfg, noise_scale),
               optimizer,
               cfg["epochs"], cfg["grad_clip"], cfg["patience"])  # fmt: skip
-    history = run_fit(fit, ctx.stage_dir(NAME), ctx.world)
-    ctx.save_models()
-    if ctx.world.is_main:
-        plot_history(history, ctx.stage_dir(NAME) / "loss.png", "text -> motion decoder")
-    objective.eval()
-    with torch.no_grad():
-        final = validate(objective, val, val_conditions, cfg, noise_scale)
-    return {"epochs_run": len(history), "noise_scale": noise_scale, "val": final, "history": history}
+    return {"noise_scale": noise_scale, **train_stage(ctx, fit, "text -> motion decoder")}
 
 
 def main(argv: list[str] | None = None) -> int:

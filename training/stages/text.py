@@ -16,7 +16,7 @@ from ..models import TextHeads
 from .context import Context
 from .data import balanced_indices, batched
 from .embedded import Embedded, embedded
-from .loop import Fit, plot_history, run_fit
+from .loop import Fit, train_stage
 
 NAME = "text"
 
@@ -67,14 +67,7 @@ def run(ctx: Context) -> dict:
 
     fit = Fit(NAME, objective, batches, steps, lambda o: validate(o, val), optimizer, cfg["epochs"],
               cfg["grad_clip"], cfg["patience"])  # fmt: skip
-    history = run_fit(fit, ctx.stage_dir(NAME), ctx.world)
-    ctx.save_models()
-    if ctx.world.is_main:
-        plot_history(history, ctx.stage_dir(NAME) / "loss.png", "text -> motion latent")
-    objective.eval()
-    with torch.no_grad():
-        final = validate(objective, val)
-    return {"epochs_run": len(history), "val": final, "history": history}
+    return train_stage(ctx, fit, "text -> motion latent")
 
 
 def main(argv: list[str] | None = None) -> int:

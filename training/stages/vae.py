@@ -20,7 +20,7 @@ from .. import distributed
 from ..models import MotionDecoder, MotionEncoder, time_grid
 from .context import Context
 from .data import balanced_indices, batched
-from .loop import Fit, plot_history, run_fit
+from .loop import Fit, train_stage
 
 NAME = "vae"
 
@@ -111,14 +111,7 @@ def run(ctx: Context) -> dict:
 
     fit = Fit(NAME, objective, batches, steps, lambda o: validation_loss(o, val, 256), optimizer, cfg["epochs"],
               cfg["grad_clip"], cfg["patience"], scheduler, on_epoch)  # fmt: skip
-    history = run_fit(fit, ctx.stage_dir(NAME), ctx.world)
-    ctx.save_models()
-    objective.eval()
-    with torch.no_grad():
-        final = validation_loss(objective, val, 256)
-    if ctx.world.is_main:
-        plot_history(history, ctx.stage_dir(NAME) / "loss.png", "motion VAE")
-    return {"epochs_run": len(history), "val": final, "history": history}
+    return train_stage(ctx, fit, "motion VAE")
 
 
 def main(argv: list[str] | None = None) -> int:
